@@ -1,0 +1,163 @@
+"""Geometry for the small SVG charts drawn on the server (no JavaScript, no CDN).
+
+Each function turns a few labelled numbers into coordinates in a fixed viewBox; the
+templates `recovery/_chart_*.html` draw them. Coordinates are rounded to one decimal.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+WIDTH = 640
+HEIGHT = 260
+MARGIN_LEFT = 40
+MARGIN_RIGHT = 12
+MARGIN_TOP = 20
+MARGIN_BOTTOM = 32
+
+
+def _r(value: float) -> float:
+    return round(value, 1)
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+    center: float  # x of the bar's middle, for its labels
+    value_y: float  # where the number above the bar sits
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    value: float | None
+    x: float
+    y: float | None  # None when there is no value to draw
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    description: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: float = MARGIN_LEFT
+    right: float = WIDTH - MARGIN_RIGHT
+    top: float = MARGIN_TOP
+    bottom: float = HEIGHT - MARGIN_BOTTOM
+    label_y: float = HEIGHT - 10
+    ticks: list[Tick] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    polyline: str = ""
+
+    @property
+    def tick_x(self) -> float:
+        return self.left - 6
+
+    @property
+    def drawn_points(self) -> list[Point]:
+        return [p for p in self.points if p.y is not None]
+
+
+def _nice_step(top_value: int, max_ticks: int = 4) -> int:
+    """A whole-number tick step so that 0..top_value takes at most `max_ticks` steps."""
+    raw = max(1, math.ceil(top_value / max_ticks))
+    magnitude = 10 ** (len(str(raw)) - 1)
+    for nice in (1, 2, 5, 10):
+        if raw <= nice * magnitude:
+            return nice * magnitude
+    return raw  # pragma: no cover - the loop always returns
+
+
+def bar_chart(values: list[tuple[str, int]], *, id: str, title: str, description: str) -> Chart:
+    """Vertical bars from 0, one per (label, whole number)."""
+    chart = Chart(id=id, title=title, description=description)
+    plot_height = chart.bottom - chart.top
+    step = _nice_step(max((v for _, v in values), default=0))
+    top_value = step * max(1, math.ceil(max((v for _, v in values), default=0) / step))
+    chart.ticks = [
+        Tick(y=_r(chart.bottom - plot_height * t / top_value), label=str(t))
+        for t in range(0, top_value + 1, step)
+    ]
+    slot = (chart.right - chart.left) / max(1, len(values))
+    bar_width = slot * 0.6
+    for i, (label, value) in enumerate(values):
+        height = plot_height * value / top_value
+        x = chart.left + i * slot + (slot - bar_width) / 2
+        chart.bars.append(
+            Bar(
+                label=label,
+                value=value,
+                x=_r(x),
+                y=_r(chart.bottom - height),
+                width=_r(bar_width),
+                height=_r(height),
+                center=_r(x + bar_width / 2),
+                value_y=_r(chart.bottom - height - 5),
+            )
+        )
+    return chart
+
+
+def line_chart(
+    values: list[tuple[str, float | None]],
+    *,
+    id: str,
+    title: str,
+    description: str,
+    y_min: int = 1,
+    y_max: int = 5,
+) -> Chart:
+    """A line through the points that have a value, on a fixed scale (the 1-5 mood scale)."""
+    chart = Chart(id=id, title=title, description=description)
+    plot_height = chart.bottom - chart.top
+
+    def y_of(value: float) -> float:
+        return _r(chart.bottom - plot_height * (value - y_min) / (y_max - y_min))
+
+    chart.ticks = [Tick(y=y_of(t), label=str(t)) for t in range(y_min, y_max + 1)]
+    slot = (chart.right - chart.left) / max(1, len(values))
+    for i, (label, value) in enumerate(values):
+        x = _r(chart.left + i * slot + slot / 2)
+        chart.points.append(
+            Point(label=label, value=value, x=x, y=y_of(value) if value is not None else None)
+        )
+    chart.polyline = " ".join(f"{p.x},{p.y}" for p in chart.drawn_points)
+    return chart
+
+
+@dataclass(frozen=True)
+class ShareBar:
+    id: str
+    title: str
+    description: str
+    part_width: float
+    rest_x: float
+    rest_width: float
+    width: int = WIDTH
+    height: int = 40
+
+
+def share_bar(part: int, total: int, *, id: str, title: str, description: str) -> ShareBar:
+    """One horizontal bar split in two: `part` of `total`, then the rest."""
+    part_width = _r(WIDTH * part / total) if total else 0.0
+    return ShareBar(
+        id=id,
+        title=title,
+        description=description,
+        part_width=part_width,
+        rest_x=part_width,
+        rest_width=_r(WIDTH - part_width),
+    )

@@ -1,0 +1,231 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from .currencies import CURRENCY_CHOICES
+
+MOOD_CHOICES = [
+    (1, "1 · Very low"),
+    (2, "2 · Low"),
+    (3, "3 · Okay"),
+    (4, "4 · Fairly good"),
+    (5, "5 · Good"),
+]
+mood_validators = [MinValueValidator(1), MaxValueValidator(5)]
+MAX_AMOUNT = 10**12
+
+
+class Stage(models.TextChoices):
+    PROSPECTING = "prospecting", "Prospecting"
+    DISCOVERY = "discovery", "Discovery"
+    DEMO = "demo", "Demo"
+    PROPOSAL = "proposal", "Proposal"
+    NEGOTIATION = "negotiation", "Negotiation"
+    CONTRACT = "contract", "Contract"
+
+
+class Emotion(models.TextChoices):
+    """About two dozen feelings, grouped as an emotion check-in app groups them."""
+
+    # Unpleasant, high energy
+    ANGRY = "angry", "Angry"
+    FRUSTRATED = "frustrated", "Frustrated"
+    ANXIOUS = "anxious", "Anxious"
+    STRESSED = "stressed", "Stressed"
+    SHOCKED = "shocked", "Shocked"
+    EMBARRASSED = "embarrassed", "Embarrassed"
+    # Unpleasant, low energy
+    DISAPPOINTED = "disappointed", "Disappointed"
+    SAD = "sad", "Sad"
+    DISCOURAGED = "discouraged", "Discouraged"
+    DRAINED = "drained", "Drained"
+    LONELY = "lonely", "Lonely"
+    ASHAMED = "ashamed", "Ashamed"
+    # Pleasant, high energy
+    DETERMINED = "determined", "Determined"
+    MOTIVATED = "motivated", "Motivated"
+    HOPEFUL = "hopeful", "Hopeful"
+    CURIOUS = "curious", "Curious"
+    ENERGISED = "energised", "Energised"
+    PROUD = "proud", "Proud of the effort"
+    # Pleasant, low energy
+    RELIEVED = "relieved", "Relieved"
+    CALM = "calm", "Calm"
+    ACCEPTING = "accepting", "Accepting"
+    GRATEFUL = "grateful", "Grateful"
+    REFLECTIVE = "reflective", "Reflective"
+    SETTLED = "settled", "Settled"
+
+
+EMOTION_GROUPS = [
+    ("Unpleasant, high energy", ["angry", "frustrated", "anxious", "stressed", "shocked", "embarrassed"]),
+    ("Unpleasant, low energy", ["disappointed", "sad", "discouraged", "drained", "lonely", "ashamed"]),
+    ("Pleasant, high energy", ["determined", "motivated", "hopeful", "curious", "energised", "proud"]),
+    ("Pleasant, low energy", ["relieved", "calm", "accepting", "grateful", "reflective", "settled"]),
+]
+
+
+class LossReason(models.Model):
+    """Why a deal was lost; each reason is within or outside the rep's control (tip 3)."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    label = models.CharField(max_length=100)
+    outside_control = models.BooleanField(
+        help_text="Outside the rep's control (price, timing...) rather than within it."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "label"]
+
+    def __str__(self):
+        return self.label
+
+
+class LostDeal(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lost_deals")
+    name = models.CharField("deal or account", max_length=200)
+    amount = models.DecimalField(
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AMOUNT)],
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
+    stage = models.CharField("stage lost at", max_length=20, choices=Stage)
+    lost_on = models.DateField("date lost", default=timezone.localdate)
+    reasons = models.ManyToManyField(LossReason, related_name="lost_deals")
+    competitor = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(max_length=5000, blank=True)
+    moved_on_at = models.DateTimeField(null=True, blank=True)
+    recovery_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days from the date lost to “I'm moving on”."
+    )
+    # Set from a hidden field of the form: a repeated POST finds the loss it already made.
+    submission_id = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-lost_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0) & models.Q(amount__lte=MAX_AMOUNT),
+                name="lostdeal_amount_in_range",
+            ),
+            models.UniqueConstraint(fields=["owner", "submission_id"], name="lostdeal_unique_submission"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-lost_on", "-created_at"], name="lostdeal_owner_lost_on"),
+            models.Index(fields=["owner", "stage"], name="lostdeal_owner_stage"),
+            models.Index(fields=["owner", "moved_on_at"], name="lostdeal_owner_moved_on"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def has_moved_on(self):
+        return self.moved_on_at is not None
+
+
+class Reflection(models.Model):
+    """The four tips, written down for one lost deal. Private to its owner."""
+
+    deal = models.OneToOneField(LostDeal, on_delete=models.CASCADE, related_name="reflection")
+    # 1. Feel
+    emotions = models.JSONField(default=list, blank=True)
+    mood = models.PositiveSmallIntegerField(
+        "how you feel right now", null=True, blank=True, choices=MOOD_CHOICES, validators=mood_validators
+    )
+    mood_at = models.DateTimeField(null=True, blank=True)
+    feelings = models.TextField("what you feel", max_length=5000, blank=True)
+    # 2. People
+    talk_to = models.CharField("who you will talk to", max_length=300, blank=True)
+    unhelpful_advice = models.TextField(max_length=2000, blank=True)
+    # 3. Not personal
+    outside_control = models.TextField("what was outside your control", max_length=2000, blank=True)
+    lesson = models.CharField("one lesson or skill to work on", max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(mood__gte=1, mood__lte=5) | models.Q(mood__isnull=True),
+                name="reflection_mood_1_to_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Reflection on {self.deal}"
+
+    @property
+    def is_finished(self):
+        return self.finished_at is not None
+
+    @property
+    def status(self):
+        """ "finished", "started" (something written, not finished yet) or "not_started"."""
+        if self.finished_at is not None:
+            return "finished"
+        written = (
+            self.emotions,
+            self.mood,
+            self.feelings,
+            self.talk_to,
+            self.unhelpful_advice,
+            self.outside_control,
+            self.lesson,
+        )
+        return "started" if any(written) else "not_started"
+
+
+class CheckIn(models.Model):
+    """“How do you feel about it now?” Prompted 1, 3 and 7 days after a loss, or any time."""
+
+    PROMPT_DAYS = (1, 3, 7)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    deal = models.ForeignKey(LostDeal, on_delete=models.CASCADE, related_name="check_ins")
+    due_on = models.DateField(null=True, blank=True, help_text="Empty for a check-in made unprompted.")
+    mood = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=MOOD_CHOICES, validators=mood_validators
+    )
+    note = models.TextField(max_length=2000, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["answered_at", "due_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(mood__gte=1, mood__lte=5) | models.Q(mood__isnull=True),
+                name="checkin_mood_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=True) | models.Q(mood__isnull=False),
+                name="checkin_answer_has_mood",
+            ),
+            models.UniqueConstraint(fields=["deal", "due_on"], name="checkin_one_prompt_per_day"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_on"],
+                name="checkin_pending_due",
+                condition=models.Q(answered_at__isnull=True, dismissed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Check-in on {self.deal}"
+
+    @property
+    def is_pending(self):
+        return self.answered_at is None and self.dismissed_at is None

@@ -1,0 +1,199 @@
+"""Writes of the recovery app: each function is one transaction."""
+
+import datetime
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from teams.models import User
+
+from .models import CheckIn, LossReason, LostDeal, Reflection
+
+
+def _prompt_dates(lost_on: datetime.date, today: datetime.date) -> list[datetime.date]:
+    """The check-in prompts still ahead: a loss logged late skips the days already past."""
+    dates = [lost_on + datetime.timedelta(days=d) for d in CheckIn.PROMPT_DAYS]
+    return [d for d in dates if d > today]
+
+
+def _recovery_days(deal: LostDeal) -> int:
+    return max(0, (timezone.localdate(deal.moved_on_at) - deal.lost_on).days)
+
+
+def lost_deal_create(
+    *,
+    owner: User,
+    name: str,
+    stage: str,
+    lost_on: datetime.date,
+    reasons: Iterable[LossReason],
+    amount: Decimal | None = None,
+    currency: str = "USD",
+    competitor: str = "",
+    notes: str = "",
+    submission_id: uuid.UUID | None = None,
+) -> LostDeal:
+    """Log a loss with an empty reflection and its check-in prompts.
+
+    A repeated submission (double click, back button) returns the loss it already made.
+    """
+    if submission_id is not None:
+        existing = LostDeal.objects.filter(owner=owner, submission_id=submission_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            deal = LostDeal.objects.create(
+                owner=owner,
+                name=name,
+                amount=amount,
+                currency=currency,
+                stage=stage,
+                lost_on=lost_on,
+                competitor=competitor,
+                notes=notes,
+                submission_id=submission_id,
+            )
+            deal.reasons.set(reasons)
+            Reflection.objects.create(deal=deal)
+            CheckIn.objects.bulk_create(
+                CheckIn(deal=deal, due_on=due_on) for due_on in _prompt_dates(lost_on, timezone.localdate())
+            )
+    except IntegrityError:
+        # The same submission won a race with this one.
+        if submission_id is None:
+            raise
+        return LostDeal.objects.get(owner=owner, submission_id=submission_id)
+    return deal
+
+
+@transaction.atomic
+def lost_deal_update(
+    *,
+    deal: LostDeal,
+    name: str,
+    stage: str,
+    lost_on: datetime.date,
+    reasons: Iterable[LossReason],
+    amount: Decimal | None,
+    currency: str,
+    competitor: str,
+    notes: str,
+) -> LostDeal:
+    moved_date = lost_on != deal.lost_on
+    deal.name, deal.stage, deal.lost_on = name, stage, lost_on
+    deal.amount, deal.currency = amount, currency
+    deal.competitor, deal.notes = competitor, notes
+    if deal.moved_on_at is not None:
+        deal.recovery_days = _recovery_days(deal)
+    deal.save()
+    deal.reasons.set(reasons)
+    if moved_date:
+        # Prompts not yet answered follow the new date.
+        deal.check_ins.filter(due_on__isnull=False, answered_at__isnull=True).delete()
+        answered = set(deal.check_ins.filter(due_on__isnull=False).values_list("due_on", flat=True))
+        CheckIn.objects.bulk_create(
+            CheckIn(deal=deal, due_on=due_on)
+            for due_on in _prompt_dates(lost_on, timezone.localdate())
+            if due_on not in answered
+        )
+    return deal
+
+
+@transaction.atomic
+def lost_deal_delete(*, deal: LostDeal) -> None:
+    deal.delete()
+
+
+@transaction.atomic
+def lost_deal_move_on(*, deal: LostDeal) -> LostDeal:
+    """“I've felt it, and I'm moving on.” Marking it again keeps the first moment."""
+    if deal.moved_on_at is None:
+        deal.moved_on_at = timezone.now()
+        deal.recovery_days = _recovery_days(deal)
+        deal.save(update_fields=["moved_on_at", "recovery_days", "updated_at"])
+    return deal
+
+
+@transaction.atomic
+def lost_deal_undo_move_on(*, deal: LostDeal) -> LostDeal:
+    deal.moved_on_at = None
+    deal.recovery_days = None
+    deal.save(update_fields=["moved_on_at", "recovery_days", "updated_at"])
+    return deal
+
+
+@transaction.atomic
+def reflection_save(
+    *,
+    reflection: Reflection,
+    emotions: list[str],
+    mood: int | None,
+    feelings: str,
+    talk_to: str,
+    unhelpful_advice: str,
+    outside_control: str,
+    lesson: str,
+    finish: bool = False,
+) -> Reflection:
+    """Save what was written so far; `finish` also marks the reflection finished."""
+    # mood_at is when the first mood was given: the start of the recovery curve.
+    if mood is None:
+        reflection.mood_at = None
+    elif reflection.mood_at is None:
+        reflection.mood_at = timezone.now()
+    reflection.emotions = emotions
+    reflection.mood = mood
+    reflection.feelings = feelings
+    reflection.talk_to = talk_to
+    reflection.unhelpful_advice = unhelpful_advice
+    reflection.outside_control = outside_control
+    reflection.lesson = lesson
+    if finish and reflection.finished_at is None:
+        reflection.finished_at = timezone.now()
+    reflection.save()
+    return reflection
+
+
+@transaction.atomic
+def reflection_reopen(*, reflection: Reflection) -> Reflection:
+    reflection.finished_at = None
+    reflection.save(update_fields=["finished_at", "updated_at"])
+    return reflection
+
+
+def _settle_due_prompts(deal: LostDeal, answered: CheckIn) -> None:
+    """An answer covers every prompt of the same loss already due: one question, not three."""
+    deal.check_ins.filter(
+        answered_at__isnull=True, dismissed_at__isnull=True, due_on__lte=timezone.localdate()
+    ).exclude(pk=answered.pk).update(dismissed_at=timezone.now())
+
+
+@transaction.atomic
+def check_in_answer(*, check_in: CheckIn, mood: int, note: str = "") -> CheckIn:
+    check_in.mood = mood
+    check_in.note = note
+    check_in.answered_at = timezone.now()
+    check_in.dismissed_at = None
+    check_in.save(update_fields=["mood", "note", "answered_at", "dismissed_at"])
+    _settle_due_prompts(check_in.deal, check_in)
+    return check_in
+
+
+@transaction.atomic
+def check_in_create(*, deal: LostDeal, mood: int, note: str = "") -> CheckIn:
+    """A check-in the rep makes unprompted, from the loss page."""
+    check_in = CheckIn.objects.create(deal=deal, mood=mood, note=note, answered_at=timezone.now())
+    _settle_due_prompts(deal, check_in)
+    return check_in
+
+
+@transaction.atomic
+def check_in_dismiss(*, check_in: CheckIn) -> CheckIn:
+    if check_in.is_pending:
+        check_in.dismissed_at = timezone.now()
+        check_in.save(update_fields=["dismissed_at"])
+    return check_in
