@@ -1,9 +1,11 @@
 """Playwright driving the machine's Chromium against pytest-django's live_server."""
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 # Playwright's sync API runs an event loop; Django refuses ORM calls inside one unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -39,6 +41,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def loss_reasons(transactional_db):
+    """The live server needs committed data, so these tests empty the tables after each run:
+    put back the loss reasons that every install gets from its data migration."""
+    importlib.import_module("recovery.migrations.0002_seed_loss_reasons").seed(apps, None)
 
 
 @pytest.fixture

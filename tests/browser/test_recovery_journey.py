@@ -2,13 +2,10 @@
 
 import datetime
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def log_in(page, user):
