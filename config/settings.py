@@ -63,6 +63,10 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is not set: name the host names this site answers to.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The site's address, for links in emails sent outside a request (notifications, digests).
+SITE_URL = env_str(
+    "DJANGO_SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -107,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "teams.context_processors.notifications",
             ],
         },
     },
@@ -145,6 +150,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 # django-allauth: email is the login; a display name at sign-up.
+ACCOUNT_ADAPTER = "teams.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "teams.forms.SignupForm"
@@ -219,6 +225,12 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# The morale dashboard shows a figure built from private data only where at least this many
+# different people contributed to it. It can be raised, never lowered below 3.
+MORALE_MIN_GROUP = env_int("REBOUND_MORALE_MIN_GROUP", 3)
+if MORALE_MIN_GROUP < 3:
+    raise ImproperlyConfigured("REBOUND_MORALE_MIN_GROUP can't be below 3: smaller groups aren't anonymous.")
 
 LOGGING = {
     "version": 1,

@@ -161,3 +161,138 @@ def share_bar(part: int, total: int, *, id: str, title: str, description: str) -
         rest_x=part_width,
         rest_width=_r(WIDTH - part_width),
     )
+
+
+# ---------------------------------------------------------------------------
+# Weekly series with gaps (the team morale dashboard)
+
+
+@dataclass(frozen=True)
+class Datum:
+    """One slot of a series chart. `value` None draws nothing; `withheld` marks the gap as withheld."""
+
+    label: str
+    value: float | None
+    text: str = ""  # what a tooltip says about this slot, e.g. "16 Nov: 3.5 h"
+    withheld: bool = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    label: str
+    text: str
+    x: float  # left edge of the slot
+    width: float
+    center: float
+    show_label: bool
+
+
+@dataclass
+class SeriesChart(Chart):
+    """A chart of one value per slot, bars or a line, where a slot without a value is a gap.
+
+    `bars` and `points` hold only the slots that have a value; `segments` are the runs of
+    consecutive points (a line never bridges a gap); `withheld` are the gaps to mark as withheld.
+    """
+
+    kind: str = "bar"
+    slots: list[Slot] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    withheld: list[Slot] = field(default_factory=list)
+    show_values: bool = False
+
+    @property
+    def plot_height(self) -> float:
+        return _r(self.bottom - self.top)
+
+    @property
+    def has_data(self) -> bool:
+        """Something to draw: a bar, a point, or a week marked as withheld."""
+        return bool(self.bars or self.points or self.withheld)
+
+
+LABEL_ROOM = 52  # the width of a "16 Nov" label at the chart's font size, and a gap
+VALUE_ROOM = 36
+
+
+def _ticks_for(low: float, high: float, chart: Chart, step: float) -> list[Tick]:
+    plot_height = chart.bottom - chart.top
+    ticks, t = [], low
+    while t <= high + 1e-9:
+        y = _r(chart.bottom - plot_height * (t - low) / (high - low))
+        ticks.append(Tick(y=y, label=f"{t:g}"))
+        t += step
+    return ticks
+
+
+def series_chart(
+    data: list[Datum],
+    *,
+    kind: str = "bar",
+    id: str,
+    title: str,
+    description: str,
+    y_min: float = 0,
+    y_max: float | None = None,
+) -> SeriesChart:
+    """Bars from `y_min`, or a line, one slot per datum; without `y_max` the scale fits the data."""
+    chart = SeriesChart(id=id, title=title, description=description, kind=kind)
+    plot_height = chart.bottom - chart.top
+    present = [d.value for d in data if d.value is not None]
+    if y_max is None:
+        step = _nice_step(math.ceil(max(present, default=0) - y_min))
+        y_max = y_min + step * max(1, math.ceil((max(present, default=0) - y_min) / step))
+    else:
+        step = _nice_step(math.ceil(y_max - y_min))
+    chart.ticks = _ticks_for(y_min, y_max, chart, step)
+
+    def y_of(value: float) -> float:
+        clamped = min(max(value, y_min), y_max)
+        return _r(chart.bottom - plot_height * (clamped - y_min) / (y_max - y_min))
+
+    count = max(1, len(data))
+    slot_width = (chart.right - chart.left) / count
+    every = max(1, math.ceil(LABEL_ROOM / slot_width))
+    chart.show_values = kind == "bar" and slot_width >= VALUE_ROOM
+    bar_width = slot_width * 0.6
+    run: list[str] = []
+    for i, datum in enumerate(data):
+        x = chart.left + i * slot_width
+        center = _r(x + slot_width / 2)
+        slot = Slot(
+            label=datum.label,
+            text=datum.text,
+            x=_r(x),
+            width=_r(slot_width),
+            center=center,
+            # The newest slot always has its label; older ones as room allows.
+            show_label=(len(data) - 1 - i) % every == 0,
+        )
+        chart.slots.append(slot)
+        if datum.value is None:
+            if datum.withheld:
+                chart.withheld.append(slot)
+            if len(run) > 1:
+                chart.segments.append(" ".join(run))
+            run = []
+            continue
+        y = y_of(datum.value)
+        if kind == "bar":
+            chart.bars.append(
+                Bar(
+                    label=datum.text or datum.label,
+                    value=datum.value,
+                    x=_r(x + (slot_width - bar_width) / 2),
+                    y=y,
+                    width=_r(bar_width),
+                    height=_r(chart.bottom - y),
+                    center=center,
+                    value_y=_r(y - 5),
+                )
+            )
+        else:
+            chart.points.append(Point(label=datum.text or datum.label, value=datum.value, x=center, y=y))
+            run.append(f"{center},{y}")
+    if len(run) > 1:
+        chart.segments.append(" ".join(run))
+    return chart

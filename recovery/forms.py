@@ -3,6 +3,9 @@ import uuid
 from django import forms
 from django.utils import timezone
 
+from teams.access import teammates
+from teams.models import User
+
 from .models import EMOTION_GROUPS, MOOD_CHOICES, CheckIn, Emotion, LossReason, LostDeal, Reflection, Stage
 from .selectors import LOSS_ORDERINGS
 
@@ -140,10 +143,31 @@ class ReflectionForm(forms.ModelForm):
         error_messages={"invalid_choice": "“%(value)s” isn't one of the feelings listed."},
     )
     mood = MoodField(required=False, label="How do you feel right now?")
+    # Tip 2: colleagues from the owner's teams (set in __init__), private like the rest.
+    people = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Colleagues you will talk to",
+        help_text="From your teams. Only you see who you picked: nobody is told.",
+        error_messages={
+            "invalid_choice": "You can only pick colleagues from your teams.",
+            "invalid_pk_value": "You can only pick colleagues from your teams.",
+        },
+    )
 
     class Meta:
         model = Reflection
-        fields = ["emotions", "mood", "feelings", "talk_to", "unhelpful_advice", "outside_control", "lesson"]
+        fields = [
+            "emotions",
+            "mood",
+            "feelings",
+            "people",
+            "talk_to",
+            "unhelpful_advice",
+            "outside_control",
+            "lesson",
+        ]
         widgets = {
             "feelings": forms.Textarea(attrs={"rows": 4}),
             "unhelpful_advice": forms.Textarea(attrs={"rows": 2}),
@@ -157,13 +181,14 @@ class ReflectionForm(forms.ModelForm):
             "lesson": "One lesson or skill to work on",
         }
         help_texts = {
-            "talk_to": "A colleague who supports you and encourages you to do better.",
+            "talk_to": "Someone who supports you and encourages you to do better.",
             "unhelpful_advice": "e.g. “You didn't want that client anyway.” Naming it helps you let it go.",
         }
 
-    def __init__(self, *args, finishing=False, **kwargs):
+    def __init__(self, *args, owner, finishing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.finishing = finishing
+        self.fields["people"].queryset = teammates(owner)
 
     def emotion_groups(self):
         """The emotion checkboxes in their four groups, for the template."""

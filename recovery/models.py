@@ -146,6 +146,9 @@ class Reflection(models.Model):
     mood_at = models.DateTimeField(null=True, blank=True)
     feelings = models.TextField("what you feel", max_length=5000, blank=True)
     # 2. People
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="colleagues you will talk to"
+    )
     talk_to = models.CharField("who you will talk to", max_length=300, blank=True)
     unhelpful_advice = models.TextField(max_length=2000, blank=True)
     # 3. Not personal

@@ -5,9 +5,11 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from teams.access import teammates
 from teams.models import User
 
 from .models import CheckIn, LossReason, LostDeal, Reflection
@@ -137,9 +139,20 @@ def reflection_save(
     unhelpful_advice: str,
     outside_control: str,
     lesson: str,
+    people: Iterable[User] | None = None,
     finish: bool = False,
 ) -> Reflection:
-    """Save what was written so far; `finish` also marks the reflection finished."""
+    """Save what was written so far; `finish` also marks the reflection finished.
+
+    `people` (tip 2) replaces the colleagues picked, who must share a team with the owner;
+    None leaves them as they are.
+    """
+    if people is not None:
+        wanted = {person.pk for person in people}
+        if wanted:
+            allowed = set(teammates(reflection.deal.owner).filter(pk__in=wanted).values_list("pk", flat=True))
+            if wanted - allowed:
+                raise ValidationError("You can only pick colleagues from your teams.")
     # mood_at is when the first mood was given: the start of the recovery curve.
     if mood is None:
         reflection.mood_at = None
@@ -155,6 +168,8 @@ def reflection_save(
     if finish and reflection.finished_at is None:
         reflection.finished_at = timezone.now()
     reflection.save()
+    if people is not None:
+        reflection.people.set(wanted)
     return reflection
 
 

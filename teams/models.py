@@ -1,4 +1,9 @@
+import uuid
+import zoneinfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -30,6 +35,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField("email address", unique=True)
     name = models.CharField("display name", max_length=80)
+    email_notifications = models.BooleanField(
+        "email me about comments, encouragement and losses shared with me", default=True
+    )
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -53,3 +61,231 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.name
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” isn't a time zone we know. Use a name like Europe/London.")
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+class Team(models.Model):
+    """A named group of colleagues. Whoever creates it is its first manager."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=80)
+    # The dashboard's weeks run Monday to Sunday in this time zone.
+    time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
+    members = models.ManyToManyField(User, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", "Member"
+    MANAGER = "manager", "Manager"
+
+
+class Membership(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="membership_unique_user_team")]
+        indexes = [models.Index(fields=["team", "role"], name="membership_team_role")]
+
+    def __str__(self):
+        return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def is_manager(self):
+        return self.role == Role.MANAGER
+
+
+class Invitation(models.Model):
+    """An emailed, single-use invitation to a team. Only a hash of its token is stored."""
+
+    VALID_FOR = timezone.timedelta(days=14)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(Lower("email"), "accepted_at", name="invitation_email_open")]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.team}"
+
+    @property
+    def is_expired(self):
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and not self.is_expired
+
+
+class TrustedColleague(models.Model):
+    """Tip 2: a colleague the owner trusts. The owner's own list; nobody is told about it."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="trust_given")
+    colleague = models.ForeignKey(User, on_delete=models.CASCADE, related_name="trust_received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "colleague"], name="trusted_unique_pair"),
+            models.CheckConstraint(condition=~models.Q(owner=models.F("colleague")), name="trusted_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner} trusts {self.colleague}"
+
+
+class Audience(models.TextChoices):
+    TEAM = "team", "A team"
+    TRUSTED = "trusted", "My trusted colleagues"
+
+
+class SharedLoss(models.Model):
+    """Tip 4: a loss its owner chose to share, with what they allowed to be seen.
+
+    Never shared: the Feel and People sections, notes and check-ins.
+    """
+
+    deal = models.OneToOneField("recovery.LostDeal", on_delete=models.CASCADE, related_name="share")
+    audience = models.CharField(max_length=10, choices=Audience)
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="shared_losses"
+    )
+    message = models.TextField(max_length=1000, blank=True)
+    show_name = models.BooleanField("show the account name", default=False)
+    show_amount = models.BooleanField("show the amount", default=False)
+    include_lesson = models.BooleanField("include my lesson", default=False)
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(audience="team", team__isnull=False)
+                | models.Q(audience="trusted", team__isnull=True),
+                name="sharedloss_audience_has_team",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "-shared_at"], name="sharedloss_team_shared_at"),
+            models.Index(fields=["audience", "-shared_at"], name="sharedloss_audience_shared"),
+        ]
+
+    def __str__(self):
+        return f"Shared: {self.deal_id}"
+
+    @property
+    def title(self):
+        """What the audience may call the deal: its name only if the owner chose to show it."""
+        if self.show_name:
+            return self.deal.name
+        return f"A deal lost at the {self.deal.get_stage_display().lower()} stage"
+
+
+class Encouragement(models.Model):
+    class Kind(models.TextChoices):
+        BEEN_THERE = "been_there", "Been there"
+        YOU_GOT_THIS = "you_got_this", "You've got this"
+        PROUD = "proud", "Proud of you for sharing"
+        HERE_TO_TALK = "here_to_talk", "Here if you want to talk"
+
+    shared = models.ForeignKey(SharedLoss, on_delete=models.CASCADE, related_name="encouragements")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="encouragements_given")
+    kind = models.CharField(max_length=20, choices=Kind)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shared", "user", "kind"], name="encouragement_once_per_kind"),
+        ]
+        indexes = [models.Index(fields=["shared", "created_at"], name="encouragement_shared_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.user}"
+
+
+class Comment(models.Model):
+    MAX_LENGTH = 2000
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    shared = models.ForeignKey(SharedLoss, on_delete=models.CASCADE, related_name="comments")
+    # A deleted account's comments stay, signed "a former member".
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="comments")
+    body = models.TextField(max_length=MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["shared", "created_at"], name="comment_shared_created")]
+
+    def __str__(self):
+        return f"Comment by {self.author} on {self.shared_id}"
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "A comment on your loss"
+        ENCOURAGEMENT = "encouragement", "Encouragement on your loss"
+        SHARED = "shared", "A loss shared with you"
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind)
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    shared = models.ForeignKey(SharedLoss, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            models.Index(
+                fields=["recipient"], name="notification_unread", condition=models.Q(read_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.recipient}"
+
+
+class DigestSent(models.Model):
+    """The weekly morale digest sent to one manager for one team and week: never sent twice."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week the digest reports on.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "manager", "week"], name="digest_once_per_week"),
+        ]
+
+    def __str__(self):
+        return f"Digest of {self.team} for {self.manager}, week of {self.week}"

@@ -8,9 +8,12 @@ from django.utils import timezone
 
 from recovery import services
 from recovery.models import LossReason, Stage
-from teams.models import User
+from teams import services as team_services
+from teams.models import Membership, Role, TrustedColleague, User
 
 PASSWORD = "a-long-test-password"
+# What the site's header costs a signed-in person on every page: the unread-notification count.
+HEADER_QUERIES = 1
 
 
 def make_user(email, name):
@@ -60,3 +63,58 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def loss(owner):
     return make_loss(owner)
+
+
+def join(team, user, role=Role.MEMBER):
+    return Membership.objects.create(team=team, user=user, role=role)
+
+
+# The personas of the teams app, around the owner's team. Only the audience of a shared loss
+# may see it: never a former member, a member of another team, or a manager as such.
+
+
+@pytest.fixture
+def manager(db):
+    """Manages the owner's team; sees a loss only if it was shared with them like anyone else."""
+    return make_user("manager@example.com", "Maya Manager")
+
+
+@pytest.fixture
+def team(owner, manager):
+    """EMEA Mid-Market: managed by `manager`, with `owner` as a member."""
+    team = team_services.team_create(creator=manager, name="EMEA Mid-Market")
+    join(team, owner)
+    return team
+
+
+@pytest.fixture
+def teammate(team):
+    """A member of the owner's team: in the audience of what the owner shares with it."""
+    user = make_user("teammate@example.com", "Theo Teammate")
+    join(team, user)
+    return user
+
+
+@pytest.fixture
+def trusted(team, owner):
+    """A teammate the owner trusts: in the audience of what the owner shares with trusted colleagues."""
+    user = make_user("trusted@example.com", "Tara Trusted")
+    join(team, user)
+    TrustedColleague.objects.create(owner=owner, colleague=user)
+    return user
+
+
+@pytest.fixture
+def former_member(team):
+    """Was in the owner's team and left: sees nothing of it any more."""
+    user = make_user("former@example.com", "Fiona Former")
+    team_services.membership_leave(membership=join(team, user))
+    return user
+
+
+@pytest.fixture
+def other_team_member(db):
+    """In a team of their own, not the owner's."""
+    user = make_user("other@example.com", "Omar Otherteam")
+    team_services.team_create(creator=user, name="APAC Enterprise")
+    return user

@@ -9,16 +9,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from recovery import selectors, services
 from recovery.forms import CheckInForm, LossFilterForm, LostDealForm
-from recovery.models import Emotion, LostDeal
+from recovery.models import Emotion
+from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20
 # The fields of LostDealForm that lost_deal_create and lost_deal_update take as they are.
 DEAL_FIELDS = ("name", "amount", "currency", "stage", "lost_on", "reasons", "competitor", "notes")
-
-
-def audience_line(deal: LostDeal) -> str:
-    """Who can see this loss, in one line (privacy rule 4). Sharing will name its audiences here."""
-    return "Only you can see this loss."
 
 
 def _deal_fields(form: LostDealForm) -> dict:
@@ -66,6 +62,8 @@ def loss_detail(request, code):
     context = {
         "deal": deal,
         "audience_line": audience_line(deal),
+        # Its own loss's share, if any: the Sharing section links to it or offers to share.
+        "shared": getattr(deal, "share", None),
         "reflection": reflection,
         "emotions": [Emotion(value).label for value in reflection.emotions if value in Emotion.values],
         "answered_check_ins": [check_in for check_in in check_ins if check_in.answered_at is not None],

@@ -8,12 +8,25 @@ from statistics import mean
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, F
 
 from recovery import selectors
-from recovery.management.commands.demo_data import DEMO_PASSWORD, DEMO_PEOPLE
+from recovery.management.commands.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, DEMO_TEAM
 from recovery.models import CheckIn, LostDeal, Reflection
-from teams.models import User
+from teams import access
+from teams.dismissive import is_dismissive
+from teams.models import (
+    Audience,
+    Comment,
+    Encouragement,
+    Membership,
+    Notification,
+    Role,
+    SharedLoss,
+    Team,
+    TrustedColleague,
+    User,
+)
 from tests.conftest import make_loss, make_user
 
 NOW = datetime.datetime(2026, 6, 15, 10, 30, tzinfo=datetime.UTC)
@@ -27,6 +40,13 @@ def counts():
         "reasons": LostDeal.reasons.through.objects.count(),
         "reflections": Reflection.objects.count(),
         "check_ins": CheckIn.objects.count(),
+        "teams": Team.objects.count(),
+        "memberships": Membership.objects.count(),
+        "trusted": TrustedColleague.objects.count(),
+        "shares": SharedLoss.objects.count(),
+        "encouragements": Encouragement.objects.count(),
+        "comments": Comment.objects.count(),
+        "notifications": Notification.objects.count(),
     }
 
 
@@ -159,3 +179,139 @@ def test_a_person_who_already_has_losses_keeps_just_theirs(db):
 
 def test_it_is_fast(demo):
     assert demo["seconds"] < 10
+
+
+# ---------------------------------------------------------------- the teams part
+
+
+def test_everyone_is_in_the_demo_team_and_maya_manages_it(demo):
+    team = Team.objects.get(name=DEMO_TEAM)
+    roles = dict(team.memberships.values_list("user__email", "role"))
+    assert roles == {email: Role.MEMBER for email, _ in DEMO_PEOPLE} | {"maya@example.com": Role.MANAGER}
+    assert "Created the team EMEA Mid-Market" in demo["output"]
+
+
+def test_reflections_name_colleagues_from_the_team_in_their_people_section(demo):
+    names = {name for _, name in DEMO_PEOPLE}
+    with_people = Reflection.objects.filter(people__isnull=False).distinct()
+    assert with_people.count() > Reflection.objects.filter(finished_at__isnull=False).count() / 2
+    assert not Reflection.objects.filter(talk_to__in=names).exists()  # picked, not typed
+    assert Reflection.objects.filter(talk_to="My mentor").exists()  # someone else, typed
+    for reflection in with_people.select_related("deal"):
+        picked = set(reflection.people.values_list("pk", flat=True))
+        assert picked <= set(access.teammates(reflection.deal.owner).values_list("pk", flat=True))
+
+
+def test_each_person_trusts_two_or_three_teammates(demo):
+    for user in User.objects.all():
+        trusted = set(TrustedColleague.objects.filter(owner=user).values_list("colleague_id", flat=True))
+        assert 2 <= len(trusted) <= 3, user
+        assert trusted <= set(access.teammates(user).values_list("pk", flat=True))
+
+
+def test_about_a_third_of_finished_reflections_are_shared_mostly_with_the_team(demo):
+    finished = Reflection.objects.filter(finished_at__isnull=False).count()
+    shares = SharedLoss.objects.all()
+    assert 0.25 * finished <= shares.count() <= 0.45 * finished
+    # Only finished reflections are shared, and only after they were finished.
+    assert not shares.filter(deal__reflection__finished_at__isnull=True).exists()
+    assert all(
+        s.shared_at >= s.deal.reflection.finished_at for s in shares.select_related("deal__reflection")
+    )
+    with_team = shares.filter(audience=Audience.TEAM).count()
+    with_trusted = shares.filter(audience=Audience.TRUSTED).count()
+    assert with_team > with_trusted > 0
+    assert len({s.deal.owner_id for s in shares.select_related("deal")}) == len(DEMO_PEOPLE)
+
+
+def test_shared_losses_vary_in_what_they_show(demo):
+    shares = SharedLoss.objects.all()
+    for flag in ("show_name", "show_amount", "include_lesson"):
+        assert shares.filter(**{flag: True}).exists(), flag
+        assert shares.filter(**{flag: False}).exists(), flag
+    assert shares.exclude(message="").count() > shares.count() / 2
+
+
+def test_most_shared_losses_got_support_from_their_own_audience(demo):
+    shares = list(SharedLoss.objects.select_related("deal__owner", "team"))
+    supported = [s for s in shares if s.encouragements.exists() or s.comments.exists()]
+    assert len(supported) > 0.7 * len(shares)
+    assert sum(1 for s in shares if s.comments.exists()) > len(shares) / 3
+    for shared in shares:
+        audience = set(access.audience_of(shared).values_list("pk", flat=True))
+        givers = set(shared.encouragements.values_list("user_id", flat=True))
+        writers = set(shared.comments.values_list("author_id", flat=True)) - {shared.deal.owner_id}
+        assert givers | writers <= audience, shared
+
+
+def test_demo_comments_are_warm_never_dismissive(demo):
+    bodies = set(Comment.objects.values_list("body", flat=True))
+    assert len(bodies) > 5
+    assert [body for body in bodies if is_dismissive(body)] == []
+
+
+def test_support_comes_after_sharing_and_never_in_the_future(demo):
+    for row in [*Encouragement.objects.select_related("shared"), *Comment.objects.select_related("shared")]:
+        assert row.shared.shared_at <= row.created_at <= NOW
+    assert not SharedLoss.objects.filter(shared_at__gt=NOW).exists()
+    assert not Notification.objects.filter(created_at__gt=NOW).exists()
+    assert not Notification.objects.filter(read_at__gt=NOW).exists()
+    # Support did not all arrive at once: time to first support is spread out.
+    assert Encouragement.objects.values("created_at").distinct().count() > 20
+
+
+def test_a_few_shared_losses_still_wait_for_encouragement_after_a_day(demo):
+    """The morale dashboard's "needs encouragement" has something to show."""
+    waiting = SharedLoss.objects.filter(
+        shared_at__lte=NOW - datetime.timedelta(hours=24), encouragements=None, comments=None
+    )
+    assert 2 <= waiting.count() <= 5
+    assert waiting.filter(shared_at__gte=NOW - datetime.timedelta(days=14)).count() >= 2
+
+
+def test_notifications_tell_the_audience_and_the_owner_and_some_are_unread(demo):
+    for shared in SharedLoss.objects.select_related("deal__owner", "team"):
+        told = set(
+            shared.notifications.filter(kind=Notification.Kind.SHARED).values_list("recipient_id", flat=True)
+        )
+        assert told == set(access.audience_of(shared).values_list("pk", flat=True))
+        encouraged = shared.notifications.filter(kind=Notification.Kind.ENCOURAGEMENT)
+        assert encouraged.count() == shared.encouragements.count()
+        assert set(encouraged.values_list("recipient_id", flat=True)) <= {shared.deal.owner_id}
+    unread = Notification.objects.filter(read_at__isnull=True)
+    assert 0 < unread.count() < Notification.objects.count() / 2
+    assert not Notification.objects.filter(read_at__lt=F("created_at")).exists()
+
+
+def test_the_demo_sends_no_email(db, mailoutbox, django_capture_on_commit_callbacks):
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("demo_data", stdout=io.StringIO())
+    assert SharedLoss.objects.exists() and Notification.objects.exists()
+    assert callbacks == []
+    assert mailoutbox == []
+
+
+def test_a_persons_own_losses_are_never_shared(db):
+    ana = make_user("ana@example.com", "Ana Silva")
+    own = make_loss(ana, name="Ana's own")
+    own.reflection.finished_at = NOW - datetime.timedelta(days=3)
+    own.reflection.save()
+    with time_machine.travel(NOW, tick=False):
+        call_command("demo_data", stdout=io.StringIO())
+    assert not SharedLoss.objects.filter(deal__owner=ana).exists()
+    assert SharedLoss.objects.exists()
+    assert Membership.objects.filter(user=ana, team__name=DEMO_TEAM).exists()
+
+
+def test_an_earlier_demo_gets_its_team_but_none_of_its_old_losses_shared(demo):
+    """A database seeded before teams existed: the team and trusted lists appear, nothing is shared."""
+    SharedLoss.objects.all().delete()
+    Team.objects.all().delete()
+    TrustedColleague.objects.all().delete()
+    with time_machine.travel(NOW, tick=False):
+        out = io.StringIO()
+        call_command("demo_data", stdout=out)
+    assert Membership.objects.filter(team__name=DEMO_TEAM).count() == len(DEMO_PEOPLE)
+    assert TrustedColleague.objects.exists()
+    assert not SharedLoss.objects.exists()
+    assert "shared losses" not in out.getvalue()

@@ -1,0 +1,483 @@
+"""The managers' morale dashboard: a team's weekly figures, with the anonymity threshold.
+
+Every figure is defined once, in FIGURES, with the words the page shows for it. Figures built
+from private data (mood, losses, recovery time, reasons) are shown for a week or a range only
+where at least `min_group()` different members contributed to them; otherwise the server
+withholds them: the page, the chart data, the CSV and the digest only ever get `Cell.hidden`.
+A range total beside weekly cells is withheld too when the hidden weeks together have fewer
+than `min_group()` contributors, so that it can't be used to work a hidden week out.
+
+All figures are aggregated in the database, grouped by ISO week (Monday to Sunday in the
+team's time zone); for private figures the database also lists who contributed to each week
+(`Members`), which is what the threshold needs.
+(Time to first support is the exception: the database gives each share's first support, and the
+medians are taken here, which is much faster than asking for them in SQL.)
+"""
+
+import datetime
+import statistics
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from recovery.aggregates import Median
+from recovery.models import CheckIn, LossReason, LostDeal, Reflection
+
+from .models import Comment, Encouragement, Membership, SharedLoss, Team
+
+RANGES = (4, 12, 26, 52)
+DEFAULT_RANGE = 12
+NEEDS_ENCOURAGEMENT_AFTER = datetime.timedelta(hours=24)
+
+
+def min_group() -> int:
+    """The anonymity threshold: never below 3, whatever the setting says."""
+    return max(3, settings.MORALE_MIN_GROUP)
+
+
+def hidden_text() -> str:
+    return f"fewer than {min_group()} people: hidden to keep answers anonymous"
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    how: str  # "How this is counted", shown on the page
+    private: bool  # built from private data: the threshold applies
+    unit: str = ""
+
+
+FIGURES = [
+    Figure(
+        "mood",
+        "Mood index",
+        "The mean of members' mood scores, from 1 (very low) to 5 (good): the mood given in each "
+        "reflection's Feel section and in every check-in answered that week.",
+        private=True,
+    ),
+    Figure(
+        "losses",
+        "Losses logged",
+        "Lost deals members logged with a date lost in that week. Amounts are summed per currency, "
+        "never across currencies.",
+        private=True,
+    ),
+    Figure(
+        "share_rate",
+        "Share rate",
+        "Of the losses logged that week, the share their owners chose to share (with this team or "
+        "with trusted colleagues).",
+        private=True,
+        unit="%",
+    ),
+    Figure(
+        "support",
+        "Support given",
+        "Encouragements and comments given that week on losses shared with this team.",
+        private=False,
+    ),
+    Figure(
+        "first_support",
+        "Time to first support",
+        "For losses shared with this team that week: the median hours from sharing to the first "
+        "encouragement or comment.",
+        private=False,
+        unit="h",
+    ),
+    Figure(
+        "recovery",
+        "Recovery time",
+        "For losses marked “I've felt it, and I'm moving on” that week: the median days from the date "
+        "lost to that mark.",
+        private=True,
+        unit="days",
+    ),
+    Figure(
+        "not_personal",
+        "Not personal",
+        "Of the reasons members picked for the losses logged that week, the share outside their control.",
+        private=True,
+        unit="%",
+    ),
+]
+FIGURES_BY_KEY = {f.key: f for f in FIGURES}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure for one week or for the range. `value` is None when hidden or when there is no data."""
+
+    value: float | int | None
+    hidden: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.value is None and not self.hidden
+
+
+HIDDEN = Cell(None, hidden=True)
+EMPTY = Cell(None)
+
+
+@dataclass
+class Series:
+    figure: Figure
+    cells: list[Cell]
+    total: Cell
+
+
+@dataclass
+class CurrencyTotal:
+    currency: str
+    cells: list[Cell]
+    total: Cell
+
+
+@dataclass
+class Dashboard:
+    team: Team
+    weeks: list[datetime.date]  # the Mondays, oldest first
+    series: dict[str, Series]
+    currencies: list[CurrencyTotal]
+    top_reasons: list[tuple[str, bool, int]]  # label, outside control, times picked
+    top_reasons_hidden: int  # how many reasons were left out for having too few people
+    lessons: list[SharedLoss] = field(default_factory=list)
+    needs_encouragement: list[SharedLoss] = field(default_factory=list)
+
+    @property
+    def min_group(self) -> int:
+        return min_group()
+
+
+# ---------------------------------------------------------------------------
+# The range and its weeks
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def weeks_for(team: Team, weeks: int, now: datetime.datetime | None = None) -> list[datetime.date]:
+    """The Mondays of the last `weeks` ISO weeks, the current one included, in the team's time zone."""
+    tz = zoneinfo.ZoneInfo(team.time_zone)
+    today = timezone.localtime(now or timezone.now(), tz).date()
+    this_week = week_start(today)
+    return [this_week - datetime.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def _start_of(day: datetime.date, tz) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+
+# ---------------------------------------------------------------------------
+# Combining per-week, per-member rows under the threshold
+
+
+def _plus(a: list | None, b) -> list:
+    return list(b) if a is None else [x + y for x, y in zip(a, b, strict=True)]
+
+
+class Members(Aggregate):
+    """The ids of the members behind a group of rows, as text ("3,7,3,12"): who contributed.
+
+    With it the database gives one row per week (not one per week and member) and the threshold
+    still knows who contributed; far fewer rows to read on a big team. Ids repeat (DISTINCT would
+    make the database sort every group, which costs more than reading the repeats).
+    """
+
+    function = "GROUP_CONCAT"
+    name = "Members"
+    template = "%(function)s(%(expressions)s)"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s((%(expressions)s)::text, ',')",
+            **extra_context,
+        )
+
+
+def _ids(text: str | None) -> set[int]:
+    return {int(i) for i in text.split(",")} if text else set()
+
+
+class _PerWeek:
+    """Additive parts of a private figure per week, and the members who contributed to them."""
+
+    def __init__(self):
+        self.members: dict[datetime.date, set[int]] = defaultdict(set)
+        self.week_sums: dict[datetime.date, list] = {}
+
+    def add(self, week, members: set[int], *values):
+        self.members[week] |= members
+        self.week_sums[week] = _plus(self.week_sums.get(week), values)
+
+    def contributors(self, weeks) -> set[int]:
+        return set().union(*(self.members.get(w, ()) for w in weeks))
+
+    def sums(self, weeks) -> list:
+        totals = None
+        for w in weeks:
+            if w in self.week_sums:
+                totals = _plus(totals, self.week_sums[w])
+        return totals or []
+
+
+def _threshold_cells(per_week: _PerWeek, weeks, compute) -> tuple[list[Cell], Cell]:
+    """Weekly cells and the range total of a private figure, each withheld below the threshold.
+
+    `compute(sums, weeks)` gives the figure for those weeks from the summed parts.
+    """
+    k = min_group()
+    cells, hidden_weeks = [], []
+    for w in weeks:
+        people = per_week.contributors([w])
+        if not people:
+            cells.append(EMPTY)
+        elif len(people) < k:
+            cells.append(HIDDEN)
+            hidden_weeks.append(w)
+        else:
+            cells.append(Cell(compute(per_week.sums([w]), [w])))
+    everyone = per_week.contributors(weeks)
+    if not everyone:
+        total = EMPTY
+    elif len(everyone) < k or (hidden_weeks and len(per_week.contributors(hidden_weeks)) < k):
+        total = HIDDEN
+    else:
+        total = Cell(compute(per_week.sums(weeks), weeks))
+    return cells, total
+
+
+def _ratio(numerator, denominator, scale=1, digits=1):
+    return round(scale * numerator / denominator, digits) if denominator else None
+
+
+# ---------------------------------------------------------------------------
+# The dashboard
+
+
+def build_dashboard(
+    team: Team, weeks: int = DEFAULT_RANGE, now: datetime.datetime | None = None
+) -> Dashboard:
+    now = now or timezone.now()
+    tz = zoneinfo.ZoneInfo(team.time_zone)
+    mondays = weeks_for(team, weeks, now)
+    first_day = mondays[0]
+    start = _start_of(first_day, tz)
+    members = Membership.objects.filter(team=team).values("user_id")
+
+    def week_of(field_name):
+        return TruncWeek(field_name, tzinfo=tz, output_field=DateField())
+
+    # Mood: reflections' first mood and answered check-ins, per week, with who gave them.
+    mood = _PerWeek()
+    reflection_moods = (
+        Reflection.objects.filter(deal__owner__in=members, mood__isnull=False, mood_at__gte=start)
+        .annotate(week=week_of("mood_at"))
+        .values("week")
+        .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
+        .order_by()
+    )
+    check_in_moods = (
+        CheckIn.objects.filter(deal__owner__in=members, mood__isnull=False, answered_at__gte=start)
+        .annotate(week=week_of("answered_at"))
+        .values("week")
+        .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
+        .order_by()
+    )
+    for row in [*reflection_moods, *check_in_moods]:
+        mood.add(row["week"], _ids(row["members"]), row["total"], row["n"])
+
+    # Losses logged, shared, and their amounts per currency.
+    losses = _PerWeek()
+    amounts: dict[str, _PerWeek] = defaultdict(_PerWeek)
+    loss_rows = (
+        LostDeal.objects.filter(owner__in=members, lost_on__gte=first_day)
+        .annotate(week=TruncWeek("lost_on", output_field=DateField()))
+        .values("week", "currency")
+        .annotate(
+            members=Members("owner"),
+            priced_by=Members(Case(When(amount__isnull=False, then=F("owner")))),
+            n=Count("id"),
+            shared=Count("share"),
+            total_amount=Coalesce(Sum("amount"), Decimal(0)),
+        )
+        .order_by()
+    )
+    for row in loss_rows:
+        losses.add(row["week"], _ids(row["members"]), row["n"], row["shared"])
+        if priced_by := _ids(row["priced_by"]):
+            amounts[row["currency"]].add(row["week"], priced_by, row["total_amount"])
+
+    # Reasons of the losses logged: how many picked, how many outside the rep's control.
+    reasons = _PerWeek()
+    through = LostDeal.reasons.through
+    reason_rows = (
+        through.objects.filter(lostdeal__owner__in=members, lostdeal__lost_on__gte=first_day)
+        .annotate(week=TruncWeek("lostdeal__lost_on", output_field=DateField()))
+        .values("week")
+        .annotate(
+            members=Members("lostdeal__owner"),
+            picks=Count("id"),
+            outside=Count("id", filter=Q(lossreason__outside_control=True)),
+        )
+        .order_by()
+    )
+    for row in reason_rows:
+        reasons.add(row["week"], _ids(row["members"]), row["picks"], row["outside"])
+
+    # Recovery time: medians can't be added up, so the database gives each week's and the range's.
+    moved_on = LostDeal.objects.filter(owner__in=members, moved_on_at__gte=start, recovery_days__isnull=False)
+    recovered = _PerWeek()
+    recovery_medians = {}
+    for row in (
+        moved_on.annotate(week=week_of("moved_on_at"))
+        .values("week")
+        .annotate(members=Members("owner"), n=Count("id"), median=Median("recovery_days"))
+        .order_by()
+    ):
+        recovered.add(row["week"], _ids(row["members"]), row["n"])
+        recovery_medians[row["week"]] = row["median"]
+    recovery_range_median = moved_on.aggregate(median=Median("recovery_days"))["median"]
+
+    # Support given on losses shared with this team (shared data: no threshold).
+    team_shares = SharedLoss.objects.filter(team=team)
+    support = defaultdict(int)
+    for model, extra in ((Encouragement, Q()), (Comment, Q(hidden_at__isnull=True))):
+        for row in (
+            model.objects.filter(extra, shared__in=team_shares, created_at__gte=start)
+            .annotate(week=week_of("created_at"))
+            .values("week")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            support[row["week"]] += row["n"]
+
+    # Time to first support, for losses shared with this team in the range: each share's first
+    # encouragement and first comment still shown, one indexed subquery each, then the medians here
+    # (in SQL, LEAST/COALESCE over the subqueries ran each of them up to four times per share).
+    first_encouragement = (
+        Encouragement.objects.filter(shared=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    )
+    first_comment = (
+        Comment.objects.filter(shared=OuterRef("pk"), hidden_at__isnull=True)
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    support_hours: dict[datetime.date, list[float]] = defaultdict(list)
+    for row in (
+        team_shares.filter(shared_at__gte=start)
+        .annotate(
+            week=week_of("shared_at"),
+            first_encouragement=Subquery(first_encouragement),
+            first_comment=Subquery(first_comment),
+        )
+        .values_list("week", "shared_at", "first_encouragement", "first_comment")
+        .order_by()
+    ):
+        week, shared_at, *firsts = row
+        firsts = [t for t in firsts if t is not None]
+        if firsts:
+            support_hours[week].append((min(firsts) - shared_at).total_seconds() / 3600)
+    first_support_medians = {week: statistics.median(hours) for week, hours in support_hours.items()}
+    every_hours = [h for hours in support_hours.values() for h in hours]
+    first_support_range = statistics.median(every_hours) if every_hours else None
+
+    series = {}
+
+    def private(key, per_week, compute):
+        series[key] = Series(FIGURES_BY_KEY[key], *_threshold_cells(per_week, mondays, compute))
+
+    def recovery_median(sums, weeks):
+        return _round(recovery_medians.get(weeks[0]) if len(weeks) == 1 else recovery_range_median)
+
+    private("mood", mood, lambda s, _: _ratio(s[0], s[1]))
+    private("losses", losses, lambda s, _: s[0])
+    private("share_rate", losses, lambda s, _: _ratio(s[1], s[0], scale=100, digits=0))
+    private("recovery", recovered, recovery_median)
+    private("not_personal", reasons, lambda s, _: _ratio(s[1], s[0], scale=100, digits=0))
+    series["support"] = Series(
+        FIGURES_BY_KEY["support"],
+        [Cell(support.get(w, 0)) for w in mondays],
+        Cell(sum(support.get(w, 0) for w in mondays)),
+    )
+    series["first_support"] = Series(
+        FIGURES_BY_KEY["first_support"],
+        [Cell(_round(first_support_medians.get(w))) for w in mondays],
+        Cell(_round(first_support_range)),
+    )
+
+    currencies = []
+    for currency in sorted(amounts):
+        cells, total = _threshold_cells(amounts[currency], mondays, lambda s, _: s[0])
+        currencies.append(CurrencyTotal(currency, cells, total))
+
+    top_reasons, left_out = _top_reasons(members, first_day)
+    return Dashboard(
+        team=team,
+        weeks=mondays,
+        series=series,
+        currencies=currencies,
+        top_reasons=top_reasons,
+        top_reasons_hidden=left_out,
+        lessons=list(
+            team_shares.filter(include_lesson=True, shared_at__gte=start)
+            .exclude(deal__reflection__lesson="")
+            .select_related("deal__reflection", "deal__owner")
+            .order_by("-shared_at")[:10]
+        ),
+        needs_encouragement=list(needs_encouragement(team, now, since=start)[:20]),
+    )
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+def _top_reasons(members, first_day):
+    """Reasons picked over the range, most picked first, each only if enough people picked it."""
+    rows = (
+        LossReason.objects.filter(lost_deals__owner__in=members, lost_deals__lost_on__gte=first_day)
+        .annotate(n=Count("lost_deals"), people=Count("lost_deals__owner", distinct=True))
+        .order_by("-n", "position")
+        .values_list("label", "outside_control", "n", "people")
+    )
+    shown = [(label, outside, n) for label, outside, n, people in rows if people >= min_group()]
+    return shown[:8], len(rows) - len(shown)
+
+
+def needs_encouragement(team: Team, now: datetime.datetime, since: datetime.datetime):
+    """Losses shared with the team since `since` that have had no encouragement or comment for 24 hours."""
+    return (
+        SharedLoss.objects.filter(
+            team=team, shared_at__gte=since, shared_at__lte=now - NEEDS_ENCOURAGEMENT_AFTER
+        )
+        .exclude(Exists(Encouragement.objects.filter(shared=OuterRef("pk"))))
+        .exclude(Exists(Comment.objects.filter(shared=OuterRef("pk"), hidden_at__isnull=True)))
+        .select_related("deal__owner")
+        .order_by("shared_at")
+    )

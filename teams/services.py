@@ -1,0 +1,284 @@
+"""Writes of the teams app: each function is one transaction; emails leave after it commits."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from recovery.models import LostDeal
+
+from . import emails
+from .access import audience_of, teammates
+from .models import (
+    Audience,
+    Comment,
+    Encouragement,
+    Invitation,
+    Membership,
+    Notification,
+    Role,
+    SharedLoss,
+    Team,
+    TrustedColleague,
+    User,
+)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Teams and memberships
+
+
+@transaction.atomic
+def team_create(*, creator: User, name: str) -> Team:
+    team = Team.objects.create(name=name)
+    Membership.objects.create(team=team, user=creator, role=Role.MANAGER)
+    return team
+
+
+def _keep_a_manager(membership: Membership) -> None:
+    """A team always keeps at least one manager."""
+    if membership.role != Role.MANAGER:
+        return
+    others = (
+        Membership.objects.select_for_update()
+        .filter(team=membership.team, role=Role.MANAGER)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ValidationError(
+            f"{membership.team.name} needs at least one manager: make someone else a manager first."
+        )
+
+
+def _end_membership(membership: Membership) -> None:
+    _keep_a_manager(membership)
+    # What they shared with this team leaves its feed with them.
+    SharedLoss.objects.filter(team=membership.team, deal__owner=membership.user).delete()
+    membership.delete()
+
+
+@transaction.atomic
+def membership_leave(*, membership: Membership) -> None:
+    _end_membership(membership)
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    _end_membership(membership)
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
+    if role == Role.MEMBER:
+        _keep_a_manager(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+# Invitations
+
+
+@transaction.atomic
+def invitation_create(*, team: Team, invited_by: User, email: str) -> tuple[Invitation, str]:
+    """Invite someone by email. Returns the invitation and its token (only ever in the email)."""
+    email = email.strip().lower()
+    if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+        raise ValidationError(f"{email} is already in {team.name}.")
+    # A new invitation replaces any still open for the same address.
+    Invitation.objects.filter(team=team, email__iexact=email, accepted_at__isnull=True).delete()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        team=team,
+        email=email,
+        invited_by=invited_by,
+        token_hash=hash_token(token),
+        expires_at=timezone.now() + Invitation.VALID_FOR,
+    )
+    transaction.on_commit(lambda: emails.send_invitation(invitation, token))
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    invitation.delete()
+
+
+def _verified_emails(user: User) -> set[str]:
+    return {
+        e.lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    }
+
+
+def _join(invitation: Invitation, user: User) -> Membership:
+    membership, _ = Membership.objects.get_or_create(team=invitation.team, user=user)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Join the team: the invitation must be open and addressed to one of the user's verified emails."""
+    invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation has already been used.")
+    if invitation.is_expired:
+        raise ValidationError("This invitation has expired. Ask your manager for a new one.")
+    if invitation.email.lower() not in _verified_emails(user):
+        raise ValidationError(
+            f"This invitation was sent to {invitation.email}. Sign in with that address (or add and "
+            "verify it on your Email page) to accept it."
+        )
+    return _join(invitation, user)
+
+
+@transaction.atomic
+def invitations_accept_for_verified_email(*, user: User, email: str) -> list[Membership]:
+    """Someone who signed up from an invitation joins its team once their email is verified."""
+    invitations = Invitation.objects.select_for_update().filter(
+        email__iexact=email, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    return [_join(invitation, user) for invitation in invitations.select_related("team")]
+
+
+# Trusted colleagues
+
+
+@transaction.atomic
+def trusted_colleagues_set(*, owner: User, colleagues: Iterable[User]) -> None:
+    """Replace the owner's list. Only teammates can be on it."""
+    wanted = {c.pk for c in colleagues}
+    allowed = set(teammates(owner).filter(pk__in=wanted).values_list("pk", flat=True))
+    if wanted - allowed:
+        raise ValidationError("You can only trust colleagues from your teams.")
+    TrustedColleague.objects.filter(owner=owner).exclude(colleague__in=wanted).delete()
+    existing = set(TrustedColleague.objects.filter(owner=owner).values_list("colleague_id", flat=True))
+    TrustedColleague.objects.bulk_create(
+        TrustedColleague(owner=owner, colleague_id=pk) for pk in wanted - existing
+    )
+
+
+# Sharing (tip 4)
+
+
+def _notify(*, recipients: Iterable[User], kind: str, actor: User, shared: SharedLoss) -> None:
+    recipients = [r for r in recipients if r.pk != actor.pk]
+    Notification.objects.bulk_create(
+        Notification(recipient=r, kind=kind, actor=actor, shared=shared) for r in recipients
+    )
+    to_email = [r for r in recipients if r.email_notifications]
+    if to_email:
+        transaction.on_commit(
+            lambda: emails.send_notifications(to_email, kind=kind, actor=actor, shared=shared)
+        )
+
+
+@transaction.atomic
+def loss_share(
+    *,
+    deal: LostDeal,
+    audience: str,
+    team: Team | None,
+    message: str,
+    show_name: bool,
+    show_amount: bool,
+    include_lesson: bool,
+) -> SharedLoss:
+    """Share a loss with one of the owner's teams or with their trusted colleagues."""
+    if audience == Audience.TEAM:
+        if team is None or not Membership.objects.filter(team=team, user=deal.owner).exists():
+            raise ValidationError("You can only share with a team you are in.")
+    else:
+        team = None
+    already_shared = ValidationError(
+        "This loss is already shared. Stop sharing it first to share it differently."
+    )
+    if SharedLoss.objects.filter(deal=deal).exists():
+        raise already_shared
+    try:
+        with transaction.atomic():
+            shared = SharedLoss.objects.create(
+                deal=deal,
+                audience=audience,
+                team=team,
+                message=message,
+                show_name=show_name,
+                show_amount=show_amount,
+                include_lesson=include_lesson,
+            )
+    except IntegrityError:
+        raise already_shared from None  # The same share arrived twice at once (a double click).
+    _notify(recipients=audience_of(shared), kind=Notification.Kind.SHARED, actor=deal.owner, shared=shared)
+    return shared
+
+
+@transaction.atomic
+def loss_unshare(*, shared: SharedLoss) -> None:
+    """Takes the loss out of every feed at once, with its comments and encouragement."""
+    shared.delete()
+
+
+# Encouragement and comments
+
+
+@transaction.atomic
+def encouragement_toggle(*, shared: SharedLoss, user: User, kind: str) -> bool:
+    """Give or take back one kind of encouragement. Returns whether it is now given."""
+    if kind not in Encouragement.Kind.values:
+        raise ValidationError("That kind of encouragement doesn't exist.")
+    if shared.deal.owner_id == user.pk:
+        raise ValidationError("Encouragement is for your colleagues to give.")
+    deleted, _ = Encouragement.objects.filter(shared=shared, user=user, kind=kind).delete()
+    if deleted:
+        return False
+    try:
+        with transaction.atomic():
+            Encouragement.objects.create(shared=shared, user=user, kind=kind)
+    except IntegrityError:
+        return True  # The same click arrived twice at once: it is given.
+    _notify(recipients=[shared.deal.owner], kind=Notification.Kind.ENCOURAGEMENT, actor=user, shared=shared)
+    return True
+
+
+@transaction.atomic
+def comment_create(*, shared: SharedLoss, author: User, body: str) -> Comment:
+    comment = Comment.objects.create(shared=shared, author=author, body=body)
+    _notify(recipients=[shared.deal.owner], kind=Notification.Kind.COMMENT, actor=author, shared=shared)
+    return comment
+
+
+@transaction.atomic
+def comment_set_hidden(*, comment: Comment, hidden: bool) -> Comment:
+    """The loss's owner hides (or shows again) a comment on it."""
+    comment.hidden_at = timezone.now() if hidden else None
+    comment.save(update_fields=["hidden_at"])
+    return comment
+
+
+# Notifications
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, name: str, email_notifications: bool) -> User:
+    user.name = name
+    user.email_notifications = email_notifications
+    user.save(update_fields=["name", "email_notifications"])
+    return user

@@ -1,0 +1,236 @@
+"""The morale dashboard's figures against hand-computed values, and the anonymity threshold."""
+
+import datetime
+import zoneinfo
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from recovery import services as recovery_services
+from recovery.models import LossReason
+from teams import morale
+from teams import services as team_services
+from teams.models import Comment, Encouragement
+from tests.conftest import join, make_user
+
+# Thursday 19 November 2026, noon UTC: the current ISO week starts on Monday 16 November.
+NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)
+THIS_MONDAY = datetime.date(2026, 11, 16)
+LAST_MONDAY = datetime.date(2026, 11, 9)
+pytestmark = pytest.mark.time_machine(NOW, tick=False)
+
+
+def at(day: datetime.date, hour=10) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
+
+
+def loss(owner, lost_on, *, reasons=("price-budget",), amount=1000, currency="EUR", mood=None, mood_at=None):
+    deal = recovery_services.lost_deal_create(
+        owner=owner,
+        name=f"{owner.name} deal {lost_on}",
+        stage="proposal",
+        lost_on=lost_on,
+        reasons=LossReason.objects.filter(slug__in=reasons),
+        amount=amount,
+        currency=currency,
+    )
+    if mood is not None:
+        deal.reflection.mood = mood
+        deal.reflection.mood_at = mood_at or at(lost_on)
+        deal.reflection.save()
+    return deal
+
+
+@pytest.fixture
+def crew(team, manager, owner):
+    """The team with five people: manager, owner and three more reps."""
+    reps = [make_user(f"rep{i}@example.com", f"Rep {i}") for i in range(3)]
+    for rep in reps:
+        join(team, rep)
+    return [manager, owner, *reps]
+
+
+def week_cell(dashboard, key, monday):
+    return dashboard.series[key].cells[dashboard.weeks.index(monday)]
+
+
+def test_weeks_are_iso_weeks_ending_with_the_current_one(team):
+    assert morale.weeks_for(team, 4) == [
+        datetime.date(2026, 10, 26),
+        datetime.date(2026, 11, 2),
+        LAST_MONDAY,
+        THIS_MONDAY,
+    ]
+
+
+def test_mood_index_is_the_mean_of_reflection_and_check_in_moods(crew, team):
+    a, b, c = crew[1], crew[2], crew[3]
+    loss(a, THIS_MONDAY, mood=2)
+    loss(b, THIS_MONDAY, mood=3)
+    deal = loss(c, THIS_MONDAY, mood=4)
+    recovery_services.check_in_create(deal=deal, mood=5)
+    dashboard = morale.build_dashboard(team, 4)
+    # (2 + 3 + 4 + 5) / 4
+    assert week_cell(dashboard, "mood", THIS_MONDAY) == morale.Cell(3.5)
+    assert week_cell(dashboard, "mood", LAST_MONDAY).empty
+
+
+def test_two_contributors_are_hidden_and_three_are_shown(crew, team):
+    loss(crew[1], THIS_MONDAY, mood=1)
+    loss(crew[2], THIS_MONDAY, mood=2)
+    dashboard = morale.build_dashboard(team, 4)
+    for key in ("mood", "losses", "share_rate", "not_personal"):
+        assert week_cell(dashboard, key, THIS_MONDAY) == morale.HIDDEN, key
+        assert dashboard.series[key].total == morale.HIDDEN, key
+    assert dashboard.currencies[0].cells[-1] == morale.HIDDEN
+
+    loss(crew[3], THIS_MONDAY, mood=3)
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "mood", THIS_MONDAY) == morale.Cell(2.0)
+    assert week_cell(dashboard, "losses", THIS_MONDAY) == morale.Cell(3)
+    assert dashboard.currencies[0].cells[-1] == morale.Cell(3000)
+
+
+def test_a_hidden_week_cannot_be_recovered_by_subtracting_from_the_total(crew, team):
+    # Last week three people: shown. This week one person: hidden.
+    for person in crew[1:4]:
+        loss(person, LAST_MONDAY)
+    loss(crew[1], THIS_MONDAY)
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "losses", LAST_MONDAY) == morale.Cell(3)
+    assert week_cell(dashboard, "losses", THIS_MONDAY) == morale.HIDDEN
+    # 4 in total would give the hidden week away (4 - 3): the total is withheld.
+    assert dashboard.series["losses"].total == morale.HIDDEN
+
+
+def test_the_total_shows_when_the_hidden_weeks_together_have_enough_people(crew, team):
+    for person in crew[1:4]:
+        loss(person, LAST_MONDAY)
+    loss(crew[1], THIS_MONDAY)
+    loss(crew[2], THIS_MONDAY - datetime.timedelta(weeks=2))
+    loss(crew[3], THIS_MONDAY - datetime.timedelta(weeks=3))
+    dashboard = morale.build_dashboard(team, 4)
+    assert [c.hidden for c in dashboard.series["losses"].cells] == [True, True, False, True]
+    # The three hidden weeks hold three different people: the total no longer singles anyone out.
+    assert dashboard.series["losses"].total == morale.Cell(6)
+
+
+def test_amounts_are_summed_per_currency_never_across(crew, team):
+    for person in crew[1:4]:
+        loss(person, THIS_MONDAY, amount=100, currency="EUR")
+        loss(person, THIS_MONDAY, amount=10, currency="GBP")
+    dashboard = morale.build_dashboard(team, 4)
+    totals = {c.currency: c.cells[-1] for c in dashboard.currencies}
+    assert totals == {"EUR": morale.Cell(300), "GBP": morale.Cell(30)}
+
+
+def test_share_rate_and_not_personal(crew, team):
+    a, b, c = crew[1], crew[2], crew[3]
+    shared = loss(a, THIS_MONDAY, reasons=("price-budget", "my-follow-up"))
+    loss(b, THIS_MONDAY, reasons=("timing",))
+    loss(c, THIS_MONDAY, reasons=("my-discovery",))
+    loss(c, THIS_MONDAY, reasons=("unknown",))
+    team_services.loss_share(
+        deal=shared,
+        audience="team",
+        team=team,
+        message="",
+        show_name=False,
+        show_amount=False,
+        include_lesson=False,
+    )
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "share_rate", THIS_MONDAY) == morale.Cell(25)  # 1 of 4
+    # price, timing and unknown are outside control; follow-up and discovery within: 3 of 5
+    assert week_cell(dashboard, "not_personal", THIS_MONDAY) == morale.Cell(60)
+
+
+def test_recovery_time_is_the_median_of_days_to_moving_on(crew, team):
+    days = []
+    for person, ago in zip(crew[1:4], (2, 4, 9), strict=True):
+        deal = loss(person, THIS_MONDAY - datetime.timedelta(days=ago))
+        recovery_services.lost_deal_move_on(deal=deal)
+        days.append(deal.recovery_days)
+    dashboard = morale.build_dashboard(team, 4)
+    assert sorted(days) == [5, 7, 12]
+    assert week_cell(dashboard, "recovery", THIS_MONDAY) == morale.Cell(7)
+
+
+def test_support_and_time_to_first_support(crew, team, manager):
+    deal = loss(crew[1], THIS_MONDAY)
+    with time_machine.travel(at(THIS_MONDAY, 9), tick=False):
+        shared = team_services.loss_share(
+            deal=deal,
+            audience="team",
+            team=team,
+            message="",
+            show_name=False,
+            show_amount=False,
+            include_lesson=False,
+        )
+    with time_machine.travel(at(THIS_MONDAY, 12), tick=False):
+        team_services.comment_create(shared=shared, author=manager, body="Here for you.")
+    with time_machine.travel(at(THIS_MONDAY, 15), tick=False):
+        team_services.encouragement_toggle(shared=shared, user=crew[2], kind=Encouragement.Kind.BEEN_THERE)
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "support", THIS_MONDAY) == morale.Cell(2)
+    assert week_cell(dashboard, "first_support", THIS_MONDAY) == morale.Cell(3.0)
+    assert Comment.objects.count() == 1
+
+
+def test_weeks_follow_the_team_time_zone_around_midnight_on_sunday(crew, team):
+    team.time_zone = "America/Los_Angeles"
+    team.save()
+    la = zoneinfo.ZoneInfo("America/Los_Angeles")
+    # Monday 16 November 05:00 UTC is still Sunday 15 November in Los Angeles: last week there.
+    sunday_night = datetime.datetime(2026, 11, 16, 5, 0, tzinfo=datetime.UTC)
+    assert timezone.localtime(sunday_night, la).weekday() == 6
+    for person in crew[1:4]:
+        loss(person, LAST_MONDAY, mood=4, mood_at=sunday_night)
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "mood", LAST_MONDAY) == morale.Cell(4.0)
+    assert week_cell(dashboard, "mood", THIS_MONDAY).empty
+
+
+def test_former_members_no_longer_count(crew, team):
+    leaver = crew[3]
+    for person in crew[1:4]:
+        loss(person, THIS_MONDAY)
+    team_services.membership_leave(membership=leaver.memberships.get(team=team))
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "losses", THIS_MONDAY) == morale.HIDDEN
+
+
+def test_top_reasons_show_only_reasons_picked_by_enough_people(crew, team):
+    for person in crew[1:4]:
+        loss(person, THIS_MONDAY, reasons=("price-budget",))
+    loss(crew[1], THIS_MONDAY, reasons=("my-demo-pitch",))
+    dashboard = morale.build_dashboard(team, 4)
+    assert dashboard.top_reasons == [("Price or budget", True, 3)]
+    assert dashboard.top_reasons_hidden == 1
+
+
+def test_needs_encouragement_lists_shares_without_support_after_a_day(crew, team, manager):
+    quiet = loss(crew[1], THIS_MONDAY - datetime.timedelta(days=3))
+    supported = loss(crew[2], THIS_MONDAY - datetime.timedelta(days=3))
+    fresh = loss(crew[3], THIS_MONDAY)
+    shares = {}
+    for deal, when in (
+        (quiet, NOW - datetime.timedelta(days=2)),
+        (supported, NOW - datetime.timedelta(days=2)),
+        (fresh, NOW - datetime.timedelta(hours=3)),
+    ):
+        with time_machine.travel(when, tick=False):
+            shares[deal.pk] = team_services.loss_share(
+                deal=deal,
+                audience="team",
+                team=team,
+                message="",
+                show_name=False,
+                show_amount=False,
+                include_lesson=False,
+            )
+    team_services.comment_create(shared=shares[supported.pk], author=manager, body="Proud of you.")
+    dashboard = morale.build_dashboard(team, 4)
+    assert [s.deal for s in dashboard.needs_encouragement] == [quiet]
