@@ -4,8 +4,10 @@ Every figure is defined once, in FIGURES, with the words the page shows for it. 
 from private data (mood, losses, recovery time, reasons) are shown for a week or a range only
 where at least `min_group()` different members contributed to them; otherwise the server
 withholds them: the page, the chart data, the CSV and the digest only ever get `Cell.hidden`.
-A range total beside weekly cells is withheld too when the hidden weeks together have fewer
-than `min_group()` contributors, so that it can't be used to work a hidden week out.
+A range total beside weekly cells is shown only when none of its weeks is hidden: then it adds
+nothing that the weekly cells don't already show, so no total of this range, of another range or
+of last week's dashboard can be subtracted from it to work a hidden week out. The top reasons get
+the same care across the ranges (see `_top_reasons`).
 
 All figures are aggregated in the database, grouped by ISO week (Monday to Sunday in the
 team's time zone); for private figures the database also lists who contributed to each week
@@ -262,10 +264,9 @@ def _threshold_cells(per_week: _PerWeek, weeks, compute) -> tuple[list[Cell], Ce
             hidden_weeks.append(w)
         else:
             cells.append(Cell(compute(per_week.sums([w]), [w])))
-    everyone = per_week.contributors(weeks)
-    if not everyone:
+    if not per_week.contributors(weeks):
         total = EMPTY
-    elif len(everyone) < k or (hidden_weeks and len(per_week.contributors(hidden_weeks)) < k):
+    elif hidden_weeks:
         total = HIDDEN
     else:
         total = Cell(compute(per_week.sums(weeks), weeks))
@@ -436,7 +437,7 @@ def build_dashboard(
         cells, total = _threshold_cells(amounts[currency], mondays, lambda s, _: s[0])
         currencies.append(CurrencyTotal(currency, cells, total))
 
-    top_reasons, left_out = _top_reasons(members, first_day)
+    top_reasons, left_out = _top_reasons(members, mondays)
     return Dashboard(
         team=team,
         weeks=mondays,
@@ -458,16 +459,42 @@ def _round(value):
     return None if value is None else round(value, 1)
 
 
-def _top_reasons(members, first_day):
-    """Reasons picked over the range, most picked first, each only if enough people picked it."""
+def _top_reasons(members, mondays):
+    """Reasons picked over the range, most picked first, each only if enough people picked it.
+
+    A reason's count is also withheld when the weeks outside any shorter range hold between 1 and
+    `min_group() - 1` of the people who picked it: subtracting the shorter range's count would
+    otherwise give what those few people picked.
+    """
+    k = min_group()
     rows = (
-        LossReason.objects.filter(lost_deals__owner__in=members, lost_deals__lost_on__gte=first_day)
-        .annotate(n=Count("lost_deals"), people=Count("lost_deals__owner", distinct=True))
-        .order_by("-n", "position")
-        .values_list("label", "outside_control", "n", "people")
+        LossReason.objects.filter(lost_deals__owner__in=members, lost_deals__lost_on__gte=mondays[0])
+        .annotate(week=TruncWeek("lost_deals__lost_on", output_field=DateField()))
+        .values("pk", "label", "outside_control", "position", "week")
+        .annotate(n=Count("lost_deals"), people=Members("lost_deals__owner"))
+        .order_by()
     )
-    shown = [(label, outside, n) for label, outside, n, people in rows if people >= min_group()]
-    return shown[:8], len(rows) - len(shown)
+    reasons = {}
+    for row in rows:
+        reason = reasons.setdefault(row["pk"], {"row": row, "n": 0, "weeks": defaultdict(set)})
+        reason["n"] += row["n"]
+        reason["weeks"][row["week"]] |= _ids(row["people"])
+    shorter_starts = [mondays[-r] for r in RANGES if r < len(mondays)]
+
+    def safe(weeks: dict) -> bool:
+        if len(set().union(*weeks.values())) < k:
+            return False
+        for start in shorter_starts:
+            before = set().union(*(people for week, people in weeks.items() if week < start))
+            if 0 < len(before) < k:
+                return False
+        return True
+
+    shown = sorted(
+        (r for r in reasons.values() if safe(r["weeks"])), key=lambda r: (-r["n"], r["row"]["position"])
+    )
+    top = [(r["row"]["label"], r["row"]["outside_control"], r["n"]) for r in shown]
+    return top[:8], len(reasons) - len(shown)
 
 
 def needs_encouragement(team: Team, now: datetime.datetime, since: datetime.datetime):

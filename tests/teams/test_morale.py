@@ -104,7 +104,7 @@ def test_a_hidden_week_cannot_be_recovered_by_subtracting_from_the_total(crew, t
     assert dashboard.series["losses"].total == morale.HIDDEN
 
 
-def test_the_total_shows_when_the_hidden_weeks_together_have_enough_people(crew, team):
+def test_the_total_stays_hidden_even_when_the_hidden_weeks_together_have_enough_people(crew, team):
     for person in crew[1:4]:
         loss(person, LAST_MONDAY)
     loss(crew[1], THIS_MONDAY)
@@ -112,8 +112,20 @@ def test_the_total_shows_when_the_hidden_weeks_together_have_enough_people(crew,
     loss(crew[3], THIS_MONDAY - datetime.timedelta(weeks=3))
     dashboard = morale.build_dashboard(team, 4)
     assert [c.hidden for c in dashboard.series["losses"].cells] == [True, True, False, True]
-    # The three hidden weeks hold three different people: the total no longer singles anyone out.
-    assert dashboard.series["losses"].total == morale.Cell(6)
+    # Another range's total, or next week's, could be subtracted from it: hidden too.
+    assert dashboard.series["losses"].total == morale.HIDDEN
+
+
+def test_top_reasons_cannot_be_subtracted_across_ranges(crew, team):
+    # Three people picked "Timing" in the last four weeks; 8 weeks ago one of them picked it alone.
+    for person in crew[1:4]:
+        loss(person, THIS_MONDAY, reasons=("timing",))
+    loss(crew[1], THIS_MONDAY - datetime.timedelta(weeks=8), reasons=("timing",))
+    assert morale.build_dashboard(team, 4).top_reasons == [("Timing", True, 3)]
+    # 4 over twelve weeks less 3 over four would be one person's pick: withheld.
+    twelve = morale.build_dashboard(team, 12)
+    assert twelve.top_reasons == []
+    assert twelve.top_reasons_hidden == 1
 
 
 def test_amounts_are_summed_per_currency_never_across(crew, team):
