@@ -334,22 +334,17 @@ def build_dashboard(
         if priced_by := _ids(row["priced_by"]):
             amounts[row["currency"]].add(row["week"], priced_by, row["total_amount"])
 
-    # Reasons of the losses logged: how many picked, how many outside the rep's control.
-    reasons = _PerWeek()
-    through = LostDeal.reasons.through
-    reason_rows = (
-        through.objects.filter(lostdeal__owner__in=members, lostdeal__lost_on__gte=first_day)
-        .annotate(week=TruncWeek("lostdeal__lost_on", output_field=DateField()))
-        .values("week")
-        .annotate(
-            members=Members("lostdeal__owner"),
-            picks=Count("id"),
-            outside=Count("id", filter=Q(lossreason__outside_control=True)),
-        )
+    # Reasons picked for the losses logged, per reason and week: "not personal" and the top reasons.
+    reason_rows = list(
+        LossReason.objects.filter(lost_deals__owner__in=members, lost_deals__lost_on__gte=first_day)
+        .annotate(week=TruncWeek("lost_deals__lost_on", output_field=DateField()))
+        .values("pk", "label", "outside_control", "position", "week")
+        .annotate(n=Count("lost_deals"), people=Members("lost_deals__owner"))
         .order_by()
     )
+    reasons = _PerWeek()
     for row in reason_rows:
-        reasons.add(row["week"], _ids(row["members"]), row["picks"], row["outside"])
+        reasons.add(row["week"], _ids(row["people"]), row["n"], row["n"] if row["outside_control"] else 0)
 
     # Recovery time: medians can't be added up, so the database gives each week's and the range's.
     moved_on = LostDeal.objects.filter(owner__in=members, moved_on_at__gte=start, recovery_days__isnull=False)
@@ -437,7 +432,7 @@ def build_dashboard(
         cells, total = _threshold_cells(amounts[currency], mondays, lambda s, _: s[0])
         currencies.append(CurrencyTotal(currency, cells, total))
 
-    top_reasons, left_out = _top_reasons(members, mondays)
+    top_reasons, left_out = _top_reasons(reason_rows, mondays)
     return Dashboard(
         team=team,
         weeks=mondays,
@@ -459,21 +454,14 @@ def _round(value):
     return None if value is None else round(value, 1)
 
 
-def _top_reasons(members, mondays):
+def _top_reasons(rows, mondays):
     """Reasons picked over the range, most picked first, each only if enough people picked it.
 
-    A reason's count is also withheld when the weeks outside any shorter range hold between 1 and
-    `min_group() - 1` of the people who picked it: subtracting the shorter range's count would
-    otherwise give what those few people picked.
+    `rows` hold each reason's picks per week, with who picked it. A reason's count is also withheld
+    when the weeks outside any shorter range hold between 1 and `min_group() - 1` of the people
+    who picked it: subtracting the shorter range's count would otherwise give what they picked.
     """
     k = min_group()
-    rows = (
-        LossReason.objects.filter(lost_deals__owner__in=members, lost_deals__lost_on__gte=mondays[0])
-        .annotate(week=TruncWeek("lost_deals__lost_on", output_field=DateField()))
-        .values("pk", "label", "outside_control", "position", "week")
-        .annotate(n=Count("lost_deals"), people=Members("lost_deals__owner"))
-        .order_by()
-    )
     reasons = {}
     for row in rows:
         reason = reasons.setdefault(row["pk"], {"row": row, "n": 0, "weeks": defaultdict(set)})

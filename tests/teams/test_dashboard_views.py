@@ -5,10 +5,6 @@ import re
 
 import pytest
 import time_machine
-from django.db import connection
-from django.template.loader import render_to_string
-from django.test import RequestFactory
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recovery import charts
@@ -16,7 +12,7 @@ from recovery import services as recovery_services
 from recovery.models import LossReason
 from teams import morale
 from teams import services as team_services
-from tests.conftest import join, make_user
+from tests.conftest import HEADER_QUERIES, join, make_user
 
 # Thursday 19 November 2026, noon UTC: the current ISO week starts on Monday 16 November.
 NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)
@@ -378,16 +374,7 @@ def test_needs_encouragement_keeps_the_account_name_hidden_if_the_owner_hid_it(m
 
 # The session, the user and the team; then the figures (teams.morale), one query each whatever the data.
 ACCESS_QUERIES = 3
-MORALE_QUERIES = 12
-
-
-def header_queries(user) -> int:
-    """What the site's header costs a signed-in person (e.g. its unread count), measured."""
-    request = RequestFactory().get("/")
-    request.user = user
-    with CaptureQueriesContext(connection) as queries:
-        render_to_string("base.html", request=request)
-    return len(queries)
+MORALE_QUERIES = 11
 
 
 def _spread_losses(team, how_many, weeks):
@@ -411,7 +398,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     manager_client, manager, team, losses, weeks, django_assert_num_queries
 ):
     _spread_losses(team, losses, 52)
-    with django_assert_num_queries(ACCESS_QUERIES + MORALE_QUERIES + header_queries(manager)):
+    with django_assert_num_queries(ACCESS_QUERIES + MORALE_QUERIES + HEADER_QUERIES):
         response = manager_client.get(dashboard_url(team, weeks))
     assert response.status_code == 200
     assert len(response.context["board"].weeks) == weeks
