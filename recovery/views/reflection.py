@@ -18,8 +18,8 @@ from teams.forms import ShareForm
 
 
 def _bound_form(request, *, finishing):
-    # Validated into a throwaway instance: a ModelForm writes the cleaned values onto its
-    # instance, and reflection_save compares the stored mood with the new one (mood_at).
+    # Not bound to the saved reflection: a ModelForm writes what was typed onto its instance,
+    # and an invalid form must leave the reflection shown beside it as it is stored.
     return ReflectionForm(request.POST, finishing=finishing, owner=request.user)
 
 
