@@ -85,6 +85,12 @@ class LossReason(models.Model):
         return self.label
 
 
+class Source(models.TextChoices):
+    MANUAL = "manual", "Logged by hand"
+    CSV = "csv", "Imported from a CRM export"
+    WEBHOOK = "webhook", "Sent by a CRM webhook"
+
+
 class LostDeal(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lost_deals")
@@ -108,6 +114,11 @@ class LostDeal(models.Model):
     )
     # Set from a hidden field of the form: a repeated POST finds the loss it already made.
     submission_id = models.UUIDField(null=True, blank=True, editable=False)
+    # Losses that came from a CRM: where from, the CRM's own id (one loss per id and owner)
+    # and its own words for why it was lost.
+    source = models.CharField(max_length=10, choices=Source, default=Source.MANUAL)
+    crm_id = models.CharField("CRM record id", max_length=100, blank=True)
+    crm_reason = models.CharField("the CRM's lost reason", max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,6 +130,9 @@ class LostDeal(models.Model):
                 name="lostdeal_amount_in_range",
             ),
             models.UniqueConstraint(fields=["owner", "submission_id"], name="lostdeal_unique_submission"),
+            models.UniqueConstraint(
+                fields=["owner", "crm_id"], condition=~models.Q(crm_id=""), name="lostdeal_unique_crm_id"
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "-lost_on", "-created_at"], name="lostdeal_owner_lost_on"),
@@ -232,3 +246,51 @@ class CheckIn(models.Model):
     @property
     def is_pending(self):
         return self.answered_at is None and self.dismissed_at is None
+
+
+class CsvImport(models.Model):
+    """An uploaded CRM export, kept between its preview and the rep's confirmation."""
+
+    class Kind(models.TextChoices):
+        HUBSPOT = "hubspot", "HubSpot deals export"
+        SALESFORCE = "salesforce", "Salesforce opportunities report"
+        PIPEDRIVE = "pipedrive", "Pipedrive deals export"
+        CUSTOM = "custom", "Another CSV"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="csv_imports")
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The file's text, decoded.")
+    kind = models.CharField(max_length=12, choices=Kind, default=Kind.CUSTOM)
+    mapping = models.JSONField(default=dict, blank=True, help_text="Rebound field → the file's column.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    imported_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_kind_display()})"
+
+
+class Webhook(models.Model):
+    """A rep's personal address for a CRM to send closed-lost deals to, signed with its secret."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
+    # Kept to check each request's HMAC-SHA256 signature; shown to the rep once, when created.
+    secret = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Webhook {self.code} of {self.owner}"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

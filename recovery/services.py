@@ -12,7 +12,7 @@ from django.utils import timezone
 from teams.access import teammates
 from teams.models import User
 
-from .models import CheckIn, LossReason, LostDeal, Reflection
+from .models import CheckIn, LossReason, LostDeal, Reflection, Source
 
 
 def _prompt_dates(lost_on: datetime.date, today: datetime.date) -> list[datetime.date]:
@@ -37,13 +37,18 @@ def lost_deal_create(
     competitor: str = "",
     notes: str = "",
     submission_id: uuid.UUID | None = None,
+    source: str = Source.MANUAL,
+    crm_id: str = "",
+    crm_reason: str = "",
 ) -> LostDeal:
     """Log a loss with an empty reflection and its check-in prompts.
 
-    A repeated submission (double click, back button) returns the loss it already made.
+    A repeated submission (double click, back button), or a CRM record already brought in,
+    returns the loss it already made.
     """
-    if submission_id is not None:
-        existing = LostDeal.objects.filter(owner=owner, submission_id=submission_id).first()
+    same = _same_loss(owner, submission_id, crm_id)
+    if same is not None:
+        existing = LostDeal.objects.filter(owner=owner, **same).first()
         if existing is not None:
             return existing
     try:
@@ -58,6 +63,9 @@ def lost_deal_create(
                 competitor=competitor,
                 notes=notes,
                 submission_id=submission_id,
+                source=source,
+                crm_id=crm_id,
+                crm_reason=crm_reason,
             )
             deal.reasons.set(reasons)
             Reflection.objects.create(deal=deal)
@@ -65,11 +73,20 @@ def lost_deal_create(
                 CheckIn(deal=deal, due_on=due_on) for due_on in _prompt_dates(lost_on, timezone.localdate())
             )
     except IntegrityError:
-        # The same submission won a race with this one.
-        if submission_id is None:
+        # The same submission or CRM record won a race with this one.
+        if same is None:
             raise
-        return LostDeal.objects.get(owner=owner, submission_id=submission_id)
+        return LostDeal.objects.get(owner=owner, **same)
     return deal
+
+
+def _same_loss(owner: User, submission_id: uuid.UUID | None, crm_id: str) -> dict | None:
+    """What identifies a loss already made from the same form or CRM record, if anything."""
+    if submission_id is not None:
+        return {"submission_id": submission_id}
+    if crm_id:
+        return {"crm_id": crm_id}
+    return None
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import checkins, insights, losses, reflection
+from .views import checkins, imports, insights, losses, reflection, webhooks
 
 app_name = "recovery"
 
@@ -22,4 +22,12 @@ urlpatterns = [
     path("my-data/", insights.my_data, name="my_data"),
     path("my-data/rebound-export.csv", insights.export_csv, name="export_csv"),
     path("my-data/rebound-export.json", insights.export_json, name="export_json"),
+    path("imports/", imports.import_start, name="import_start"),
+    path("imports/<uuid:code>/", imports.import_preview, name="import_preview"),
+    path("imports/<uuid:code>/columns/", imports.import_map, name="import_map"),
+    path("imports/<uuid:code>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<uuid:code>/revoke/", webhooks.webhook_revoke, name="webhook_revoke"),
+    path("hooks/lost-deals/<uuid:code>/", webhooks.webhook_receive, name="webhook_receive"),
 ]
