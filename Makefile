@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 # Development mode for `make run` and the tests; production sets its own environment.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format setup clean fault load
 
 # Find a Python 3.12+ interpreter: $(PYTHON) first, then the usual names, then pyenv's.
 $(BIN)/python:
@@ -57,6 +57,16 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Reliability drills on PostgreSQL (tests/reliability/): the database goes away under writes;
+# 50 concurrent clients for LOAD_SECONDS. Each exits non-zero on any violation.
+LOAD_SECONDS ?= 60
+
+fault: $(VENV)/.installed
+	$(BIN)/python -m tests.reliability.fault
+
+load: $(VENV)/.installed
+	$(BIN)/python -m tests.reliability.load --seconds $(LOAD_SECONDS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

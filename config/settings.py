@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so it sees a view's exception first: the database away → a readable 503.
+    "recovery.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,8 +134,25 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "rebound_cache",
+        # Past MAX_ENTRIES Django culls a third of the cache, rate-limit counters included.
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
     }
 }
+# Per-person limits on posting, counted in that cache (teams/ratelimits.py): (how many, in how
+# many seconds). Over the limit, the page says to slow down (429).
+REBOUND_RATE_LIMITS = {
+    "comment": (10, 60),
+    "invitation": (20, 60 * 60),
+}
+
+# Request sizes, refused with 400 Bad Request before any view runs. Form fields: at most 2.5 MB
+# in all (the longest form, a loss with its notes, sends a few KB) and 1,000 fields (one per
+# colleague ticked, at most). Uploaded files don't count towards the 2.5 MB: the CSV import
+# checks its own 5 MB limit, and a file over FILE_UPLOAD_MAX_MEMORY_SIZE is streamed to a
+# temporary file, deleted after the request, rather than held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 AUTH_USER_MODEL = "teams.User"
 AUTHENTICATION_BACKENDS = [

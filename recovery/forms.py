@@ -4,8 +4,11 @@ from django import forms
 from django.utils import timezone
 
 from teams.access import teammates
+from teams.forms import IdChoiceField
 from teams.models import User
 
+from . import imports
+from .currencies import CURRENCY_CHOICES
 from .models import EMOTION_GROUPS, MOOD_CHOICES, CheckIn, Emotion, LossReason, LostDeal, Reflection, Stage
 from .selectors import LOSS_ORDERINGS
 
@@ -15,6 +18,7 @@ class LostDealForm(forms.ModelForm):
     submission_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     class Meta:
+        field_classes = {"reasons": IdChoiceField}
         model = LostDeal
         fields = ["name", "amount", "currency", "stage", "lost_on", "reasons", "competitor", "notes"]
         widgets = {
@@ -144,7 +148,7 @@ class ReflectionForm(forms.ModelForm):
     )
     mood = MoodField(required=False, label="How do you feel right now?")
     # Tip 2: colleagues from the owner's teams (set in __init__), private like the rest.
-    people = forms.ModelMultipleChoiceField(
+    people = IdChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -215,3 +219,121 @@ class CheckInForm(forms.ModelForm):
         fields = ["mood", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
         labels = {"note": "Anything to add?"}
+
+
+# ---------------------------------------------------------------------------
+# Importing lost deals from a CRM's CSV export (recovery.imports reads the file).
+# ---------------------------------------------------------------------------
+
+
+class CsvUploadForm(forms.Form):
+    """A CRM export to import. A valid form's `file` is the file read: an imports.Upload."""
+
+    file = forms.FileField(
+        label="Your CRM export",
+        help_text="A .csv file of up to 5 MB and 5,000 deals.",
+        widget=forms.FileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv,text/tab-separated-values"}),
+        error_messages={
+            "required": "Choose the CSV file to import.",
+            "empty": imports.files.EMPTY_FILE,
+            "invalid": "That didn't arrive as a file. Choose the CSV file again.",
+        },
+    )
+    default_currency = forms.ChoiceField(
+        choices=CURRENCY_CHOICES,
+        initial="EUR",
+        label="Currency, where the file doesn't say",
+        help_text="Used for the amounts of deals that have no currency in the file.",
+        error_messages={"invalid_choice": "Choose a currency code from the list, such as EUR or USD."},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise forms.ValidationError(imports.files.too_large_message(upload.size))
+        try:
+            return imports.read_upload(upload.name or "export.csv", upload.read())
+        except imports.CsvFileError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+NOT_IN_FILE = "— Not in this file —"
+
+
+class ColumnMappingForm(forms.Form):
+    """Which column of the file holds what: for a CSV Rebound doesn't recognise, or to correct one."""
+
+    name = forms.ChoiceField(label="Deal or account name")
+    lost_on = forms.ChoiceField(label="Date lost", help_text="Most CRMs call it “Close date”.")
+    amount = forms.ChoiceField(required=False, label="Amount")
+    currency = forms.ChoiceField(
+        required=False, label="Currency", help_text="A column of codes such as EUR or USD."
+    )
+    default_currency = forms.ChoiceField(
+        choices=CURRENCY_CHOICES,
+        initial="EUR",
+        label="Currency, where the file doesn't say",
+        error_messages={"invalid_choice": "Choose a currency code from the list, such as EUR or USD."},
+    )
+    stage = forms.ChoiceField(
+        required=False,
+        label="Stage it was lost at",
+        help_text="Where the file doesn't say, deals are set to Proposal; you can change each one later.",
+    )
+    reason = forms.ChoiceField(
+        required=False,
+        label="Lost reason",
+        help_text="Kept in your CRM's words. Where we can, we match it to Rebound's reasons.",
+    )
+    crm_id = forms.ChoiceField(
+        required=False,
+        label="CRM record id",
+        help_text="Lets Rebound recognise a deal it already has, so importing again makes no duplicates.",
+    )
+    competitor = forms.ChoiceField(required=False, label="Competitor")
+    status = forms.ChoiceField(
+        required=False,
+        label="Column that says whether a deal was lost",
+        help_text="Leave it out if every row of the file is a lost deal.",
+    )
+    lost_value = forms.CharField(
+        required=False,
+        max_length=100,
+        label="The value in that column that means lost",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Closed lost"}),
+        help_text="Capitals, spaces and punctuation don't matter: “closed_lost” matches “Closed lost”.",
+    )
+
+    COLUMN_FIELDS = (*imports.FIELDS, "status")
+
+    def __init__(self, *args, columns: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", NOT_IN_FILE), *((column, column) for column in columns)]
+        for name in self.COLUMN_FIELDS:
+            self.fields[name].choices = choices
+            self.fields[name].error_messages["invalid_choice"] = "Pick one of the file's columns."
+        self.fields["name"].error_messages["required"] = "Pick the column with the deal or account names."
+        self.fields["lost_on"].error_messages["required"] = "Pick the column with the dates lost."
+
+    def clean(self):
+        cleaned = super().clean()
+        lost_value = cleaned.get("lost_value", "").strip()
+        if cleaned.get("status") and not lost_value:
+            self.add_error("lost_value", "Type the value that means a deal was lost, e.g. “Closed lost”.")
+        elif lost_value and not cleaned.get("status") and "status" not in self.errors:
+            self.add_error("status", f"Pick the column that holds “{lost_value}”, or clear that value.")
+        name = cleaned.get("name")
+        if name:
+            for other in ("lost_on", "amount"):
+                if cleaned.get(other) == name:
+                    self.add_error(other, "This is the column you picked for the deal name. Pick another.")
+        return cleaned
+
+    def mapping(self) -> dict:
+        """The mapping the rep picked, as CsvImport.mapping keeps it."""
+        data = self.cleaned_data
+        mapping = {name: data[name] for name in self.COLUMN_FIELDS if data.get(name)}
+        if mapping.get("status"):
+            mapping["lost_value"] = data["lost_value"].strip()
+        mapping["default_currency"] = data["default_currency"]
+        return mapping

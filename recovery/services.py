@@ -15,7 +15,7 @@ from teams.models import User
 from .models import CheckIn, LossReason, LostDeal, Reflection, Source
 
 
-def _prompt_dates(lost_on: datetime.date, today: datetime.date) -> list[datetime.date]:
+def prompt_dates(lost_on: datetime.date, today: datetime.date) -> list[datetime.date]:
     """The check-in prompts still ahead: a loss logged late skips the days already past."""
     dates = [lost_on + datetime.timedelta(days=d) for d in CheckIn.PROMPT_DAYS]
     return [d for d in dates if d > today]
@@ -70,7 +70,7 @@ def lost_deal_create(
             deal.reasons.set(reasons)
             Reflection.objects.create(deal=deal)
             CheckIn.objects.bulk_create(
-                CheckIn(deal=deal, due_on=due_on) for due_on in _prompt_dates(lost_on, timezone.localdate())
+                CheckIn(deal=deal, due_on=due_on) for due_on in prompt_dates(lost_on, timezone.localdate())
             )
     except IntegrityError:
         # The same submission or CRM record won a race with this one.
@@ -116,7 +116,7 @@ def lost_deal_update(
         answered = set(deal.check_ins.filter(due_on__isnull=False).values_list("due_on", flat=True))
         CheckIn.objects.bulk_create(
             CheckIn(deal=deal, due_on=due_on)
-            for due_on in _prompt_dates(lost_on, timezone.localdate())
+            for due_on in prompt_dates(lost_on, timezone.localdate())
             if due_on not in answered
         )
     return deal

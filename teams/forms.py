@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 
 from .access import teammates
@@ -29,16 +31,42 @@ class TeamForm(forms.ModelForm):
         help_texts = {"name": "e.g. “EMEA Mid-Market”. You'll be its manager and can invite colleagues."}
 
 
+INVALID_EMAIL = "Enter a valid email address, like ana@example.com."
+BIGGEST_ID = 2**63 - 1
+
+
+def has_control_characters(text: str) -> bool:
+    """Control characters (line breaks among them) that no email header may carry."""
+    return any(unicodedata.category(character) == "Cc" for character in text)
+
+
+class IdChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows picked by id. An id too big for the database is invalid, not a crash."""
+
+    def _check_values(self, value):
+        for pk in value:
+            digits = pk.lstrip("-") if isinstance(pk, str) else ""
+            if digits.isdigit() and (len(digits) > 19 or int(digits) > BIGGEST_ID):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="Their email address",
-        max_length=254,
-        error_messages={"invalid": "Enter a valid email address, like ana@example.com."},
+        label="Their email address", max_length=254, error_messages={"invalid": INVALID_EMAIL}
     )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if has_control_characters(email):
+            raise forms.ValidationError(INVALID_EMAIL)
+        return email
 
 
 class TrustedColleaguesForm(forms.Form):
-    colleagues = forms.ModelMultipleChoiceField(
+    colleagues = IdChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -3,16 +3,18 @@
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from recovery.models import LostDeal
 
 from . import emails
-from .access import audience_of, teammates
+from .access import audience_of, team_ids_of, teammates
 from .models import (
     Audience,
     Comment,
@@ -102,7 +104,7 @@ def invitation_create(*, team: Team, invited_by: User, email: str) -> tuple[Invi
         token_hash=hash_token(token),
         expires_at=timezone.now() + Invitation.VALID_FOR,
     )
-    transaction.on_commit(lambda: emails.send_invitation(invitation, token))
+    transaction.on_commit(lambda: emails.send_invitation(invitation, token), robust=True)
     return invitation, token
 
 
@@ -178,8 +180,9 @@ def _notify(*, recipients: Iterable[User], kind: str, actor: User, shared: Share
     )
     to_email = [r for r in recipients if r.email_notifications]
     if to_email:
+        # What was saved stays saved if the mail server is away: the failure is logged, not shown.
         transaction.on_commit(
-            lambda: emails.send_notifications(to_email, kind=kind, actor=actor, shared=shared)
+            lambda: emails.send_notifications(to_email, kind=kind, actor=actor, shared=shared), robust=True
         )
 
 
@@ -282,3 +285,86 @@ def user_update_profile(*, user: User, name: str, email_notifications: bool) -> 
     user.email_notifications = email_notifications
     user.save(update_fields=["name", "email_notifications"])
     return user
+
+
+# Deleting an account (DESIGN.md "My data")
+
+
+@dataclass(frozen=True)
+class TeamAfterDeletion:
+    """What deleting an account does to one of its teams."""
+
+    team: Team
+    # They were its only member: the team goes too.
+    deleted: bool = False
+    # They were its last manager: its longest-standing member becomes one.
+    new_manager: Membership | None = None
+
+
+@dataclass(frozen=True)
+class AccountDeletion:
+    """What deleting an account will do, said on the page before it is done."""
+
+    losses: int
+    kept_comments: int
+    teams: list[TeamAfterDeletion]
+
+
+def _teams_after_deletion(user: User) -> list[TeamAfterDeletion]:
+    teams = list(Team.objects.filter(pk__in=team_ids_of(user)).order_by("name", "pk"))
+    others = Membership.objects.filter(team__in=[team.pk for team in teams]).exclude(user=user)
+    counts = {
+        row["team_id"]: row
+        for row in others.values("team_id").annotate(
+            members=Count("pk"), managers=Count("pk", filter=Q(role=Role.MANAGER))
+        )
+    }
+    managerless = [pk for pk, row in counts.items() if row["managers"] == 0]
+    successors: dict[int, Membership] = {}
+    if managerless:
+        # One query for every team that needs a manager: the first member of each, by seniority.
+        for membership in (
+            others.filter(team__in=managerless).select_related("user").order_by("team_id", "joined_at", "pk")
+        ):
+            successors.setdefault(membership.team_id, membership)
+    return [
+        TeamAfterDeletion(team=team, deleted=team.pk not in counts, new_manager=successors.get(team.pk))
+        for team in teams
+    ]
+
+
+def user_delete_preview(*, user: User) -> AccountDeletion:
+    """What user_delete would do now: shown on the confirmation page, done by user_delete."""
+    return AccountDeletion(
+        losses=LostDeal.objects.filter(owner=user).count(),
+        kept_comments=Comment.objects.filter(author=user).exclude(shared__deal__owner=user).count(),
+        teams=_teams_after_deletion(user),
+    )
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account and everything that is the person's own, all in one transaction.
+
+    Gone, by cascade from the user: their losses with reflections and check-ins, their shares with
+    the comments and encouragement on them, their imports, webhooks and notifications, trusted
+    lists in both directions, the encouragement they gave, their memberships, email addresses and
+    two-factor keys. Kept: their comments on colleagues' losses, signed "a former member"
+    (Comment.author is SET_NULL), since they are part of someone else's conversation.
+    Every team keeps a manager: if they were its last one, its longest-standing member becomes
+    one. A team left with nobody in it is deleted.
+    """
+    # Lock the memberships of their teams: a manager stepping down (services._keep_a_manager) or a
+    # teammate deleting their own account at the same moment waits, then sees what changed here.
+    list(
+        Membership.objects.select_for_update()
+        .filter(team__in=team_ids_of(user))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for outcome in _teams_after_deletion(user):
+        if outcome.deleted:
+            outcome.team.delete()
+        elif outcome.new_manager is not None:
+            Membership.objects.filter(pk=outcome.new_manager.pk).update(role=Role.MANAGER)
+    User.objects.filter(pk=user.pk).delete()

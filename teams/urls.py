@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, feed, notifications, sharing, teams
+from .views import account, dashboard, feed, notifications, sharing, teams
 
 app_name = "teams"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("teams/<uuid:code>/dashboard.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     path("invitations/<str:token>/", teams.invitation_accept, name="invitation_accept"),
     path("profile/", teams.profile, name="profile"),
+    path("account/delete/", account.account_delete, name="account_delete"),
     path("trusted/", sharing.trusted_colleagues, name="trusted_colleagues"),
     path("losses/<uuid:code>/share/", sharing.share_create, name="share_create"),
     path("losses/<uuid:code>/unshare/", sharing.share_delete, name="share_delete"),

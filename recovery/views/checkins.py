@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -44,7 +45,7 @@ def check_in_answer(request, code):
         check_in=check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"]
     )
     messages.success(request, "Thanks for checking in. Noticing how you feel is part of moving on.")
-    return redirect(_next_url(request))
+    return HttpResponseRedirect(_next_url(request))
 
 
 @login_required
@@ -55,7 +56,7 @@ def check_in_dismiss(request, code):
     services.check_in_dismiss(check_in=check_in)
     if was_pending:
         messages.info(request, "Dismissed. You can check in any time from the loss's page.")
-    return redirect(_next_url(request))
+    return HttpResponseRedirect(_next_url(request))
 
 
 @login_required

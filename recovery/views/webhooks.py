@@ -1,17 +1,135 @@
-"""Being written: each function is replaced by its real view."""
+"""The rep's webhook addresses (list, create, revoke) and the address a CRM posts closed-lost deals to."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
+
+from recovery import webhooks
+from recovery.models import Stage
+
+# The secret of the address just created, kept in the session for the one page view that shows it.
+NEW_SECRET_SESSION_KEY = "rebound_new_webhook"  # noqa: S105 (a session key, not a secret)
 
 
-def webhook_list(request, **kwargs):
-    raise NotImplementedError
+def _address(request: HttpRequest, code) -> str:
+    return request.build_absolute_uri(reverse("recovery:webhook_receive", kwargs={"code": code}))
 
 
-def webhook_create(request, **kwargs):
-    raise NotImplementedError
+@login_required
+@require_safe
+@never_cache
+def webhook_list(request):
+    own = list(webhooks.own_webhooks(user=request.user))
+    rows = [{"webhook": webhook, "address": _address(request, webhook.code)} for webhook in own]
+    new = request.session.pop(NEW_SECRET_SESSION_KEY, None)
+    new_row = None
+    if new:
+        new_row = next((row for row in rows if str(row["webhook"].code) == new.get("code")), None)
+        if new_row is not None and not new_row["webhook"].is_active:
+            new_row = None
+    context = {
+        "rows": rows,
+        "new_row": new_row,
+        "new_secret": new["secret"] if new_row else None,
+        "any_active": any(row["webhook"].is_active for row in rows),
+        "signature_header": webhooks.SIGNATURE_HEADER,
+        "stages": Stage.values,
+        "default_stage": webhooks.DEFAULT_STAGE,
+        "max_body_kb": webhooks.MAX_BODY_BYTES // 1024,
+        "rate_limit": webhooks.RATE_LIMIT,
+    }
+    return render(request, "recovery/webhook_list.html", context)
 
 
-def webhook_revoke(request, **kwargs):
-    raise NotImplementedError
+@login_required
+@require_POST
+def webhook_create(request):
+    try:
+        webhook = webhooks.webhook_create(owner=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("recovery:webhook_list")
+    request.session[NEW_SECRET_SESSION_KEY] = {"code": str(webhook.code), "secret": webhook.secret}
+    messages.success(request, "Your new webhook address is ready.")
+    return redirect("recovery:webhook_list")
 
 
-def webhook_receive(request, **kwargs):
-    raise NotImplementedError
+@login_required
+@require_POST
+def webhook_revoke(request, code):
+    webhook = webhooks.get_own_webhook(user=request.user, code=code)
+    webhooks.webhook_revoke(webhook=webhook)
+    messages.success(
+        request,
+        "Revoked. Anything sent to that address is now refused, and nothing it brought in was touched.",
+    )
+    return redirect("recovery:webhook_list")
+
+
+def _error(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+@csrf_exempt
+def webhook_receive(request, code):
+    """A CRM's closed-lost deal. The address and the body's signature are the only credentials."""
+    if request.method != "POST":
+        response = _error(405, "Send lost deals with POST.")
+        response["Allow"] = "POST"
+        return response
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return _error(400, "The Content-Length header isn't a number.", fields={})
+    if declared > webhooks.MAX_BODY_BYTES:
+        return _too_large()
+    webhook = webhooks.get_active_webhook(code=code)
+    if webhook is None:
+        return _not_found()
+    if webhooks.rate_limited(webhook=webhook):
+        response = _error(429, f"Too many requests: this address takes {webhooks.RATE_LIMIT} a minute.")
+        response["Retry-After"] = str(webhooks.seconds_to_next_window())
+        return response
+    body = request.body
+    if len(body) > webhooks.MAX_BODY_BYTES:
+        return _too_large()
+    signature = request.headers.get(webhooks.SIGNATURE_HEADER)
+    if not webhooks.signature_is_valid(secret=webhook.secret, body=body, header=signature):
+        return _error(
+            401,
+            f"The {webhooks.SIGNATURE_HEADER} header is missing or doesn't match the body: "
+            "sign the exact body with this address's secret (HMAC-SHA256, hex).",
+        )
+    try:
+        payload = webhooks.parse_payload(body)
+    except webhooks.PayloadError as error:
+        return _error(400, error.message, fields=error.fields)
+    try:
+        deal, created = webhooks.webhook_receive_loss(webhook=webhook, payload=payload)
+    except webhooks.WebhookRevoked:
+        return _not_found()
+    if created:
+        return JsonResponse({"status": "created", "loss": str(deal.code)}, status=201)
+    return JsonResponse(
+        {
+            "status": "exists",
+            "loss": str(deal.code),
+            "message": "This CRM id came in before: nothing was added.",
+        },
+        status=200,
+    )
+
+
+def _not_found() -> JsonResponse:
+    # An address that never existed and one that was revoked get the same answer.
+    return _error(404, "There is no webhook at this address, or it was revoked.")
+
+
+def _too_large() -> JsonResponse:
+    return _error(413, f"The body is too large: send at most {webhooks.MAX_BODY_BYTES // 1024} KB.")

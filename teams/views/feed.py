@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +14,7 @@ from teams import access, selectors, services
 from teams.dismissive import dismissive_phrases_in
 from teams.forms import CommentForm, EncouragementForm
 from teams.models import Audience, Encouragement, SharedLoss
+from teams.ratelimits import rate_limited
 
 SHARES_PER_PAGE = 20
 
@@ -111,11 +112,12 @@ def encourage(request, code):
         messages.success(request, f"“{label}” sent. {owner} will see it: a small word goes a long way.")
     else:
         messages.info(request, f"Took back “{label}”.")
-    return redirect(_next_or(request, _shared_loss_url(shared, "encouragement")))
+    return HttpResponseRedirect(_next_or(request, _shared_loss_url(shared, "encouragement")))
 
 
 @login_required
 @require_POST
+@rate_limited("comment")
 def comment_create(request, code):
     shared = access.get_shared_loss_for_viewer(request.user, code)
     form = CommentForm(request.POST)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from teams import access, services
 from teams.forms import InvitationForm, ProfileForm, TeamForm
 from teams.models import Invitation, Membership, Role, Team
+from teams.ratelimits import rate_limited
 
 
 def _error_text(error: ValidationError) -> str:
@@ -83,6 +84,7 @@ def team_detail(request, code):
 
 @login_required
 @require_POST
+@rate_limited("invitation")
 def invitation_create(request, code):
     team = access.get_team_for_manager(request.user, code)
     form = InvitationForm(request.POST)

@@ -1,0 +1,468 @@
+"""The closed-lost webhook: what a CRM's request must carry, and what it brings in."""
+
+import datetime
+import hashlib
+import hmac
+import json
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from recovery import selectors, webhooks
+from recovery.imports import reasons_from_text
+from recovery.models import LostDeal, Source, Webhook
+from recovery.webhooks import PayloadError, parse_payload, signature_is_valid
+
+# Noon UTC: the latest date that is already "today" somewhere on Earth is tomorrow.
+FROZEN = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
+TODAY = FROZEN.date()
+pytestmark = pytest.mark.time_machine(FROZEN, tick=False)
+
+
+def good_body(**overrides):
+    body = {
+        "deal_name": "Acme renewal",
+        "amount": 12000.5,
+        "currency": "EUR",
+        "date_lost": TODAY.isoformat(),
+        "stage": "negotiation",
+        "reason": "Went with a cheaper competitor",
+        "crm_id": "deal-48213",
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+def sign(secret, raw):
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def send(client, webhook, body=None, *, raw=None, signature=None, secret=None, **extra):
+    """POST to the webhook's address, signed with its secret unless told otherwise."""
+    if raw is None:
+        raw = json.dumps(good_body() if body is None else body).encode()
+    headers = {}
+    if signature is None:
+        signature = sign(secret or webhook.secret, raw)
+    if signature is not False:
+        headers["X-Rebound-Signature"] = signature
+    url = reverse("recovery:webhook_receive", kwargs={"code": webhook.code})
+    return client.generic("POST", url, raw, content_type="application/json", headers=headers, **extra)
+
+
+def nothing_saved(webhook):
+    webhook.refresh_from_db()
+    return not LostDeal.objects.exists() and webhook.last_used_at is None
+
+
+@pytest.fixture
+def webhook(owner):
+    return webhooks.webhook_create(owner=owner)
+
+
+@pytest.fixture
+def outsiders_webhook(outsider):
+    return webhooks.webhook_create(owner=outsider)
+
+
+# ---------------------------------------------------------------- a good request
+
+
+def test_a_signed_request_creates_one_loss_for_the_addresses_owner(client, owner, webhook):
+    response = send(client, webhook)
+
+    assert response.status_code == 201
+    deal = LostDeal.objects.get()
+    assert response.json() == {"status": "created", "loss": str(deal.code)}
+    assert deal.owner == owner
+    assert deal.name == "Acme renewal"
+    assert deal.amount == Decimal("12000.50")
+    assert deal.currency == "EUR"
+    assert deal.lost_on == TODAY
+    assert deal.stage == "negotiation"
+    assert deal.source == Source.WEBHOOK
+    assert deal.crm_id == "deal-48213"
+    assert deal.crm_reason == "Went with a cheaper competitor"
+    assert sorted(deal.reasons.values_list("slug", flat=True)) == ["competitor", "price-budget"]
+    # It waits in "To reflect" like any loss: an empty reflection and its check-in prompts.
+    assert deal.reflection.status == "not_started"
+    assert deal.check_ins.count() == 3
+    webhook.refresh_from_db()
+    assert webhook.last_used_at == FROZEN
+
+
+def test_a_loss_brought_in_waits_in_the_reps_to_reflect_list(client, owner, webhook):
+    send(client, webhook)
+    assert [deal.name for deal in selectors.unfinished_reflections(user=owner)] == ["Acme renewal"]
+
+
+def test_the_bare_hex_signature_is_accepted_too(client, webhook):
+    raw = json.dumps(good_body()).encode()
+    response = send(client, webhook, raw=raw, signature=sign(webhook.secret, raw).removeprefix("sha256="))
+    assert response.status_code == 201
+
+
+def test_only_the_required_fields_are_enough(client, webhook):
+    body = good_body(amount=..., currency=..., stage=..., reason=..., crm_id=48213)
+
+    response = send(client, webhook, body)
+
+    assert response.status_code == 201
+    deal = LostDeal.objects.get()
+    assert deal.amount is None
+    assert deal.stage == "proposal"
+    assert deal.crm_id == "48213"
+    assert deal.crm_reason == ""
+    assert not deal.reasons.exists()
+
+
+def test_an_amount_in_quotes_and_a_lower_case_currency_are_understood(client, webhook):
+    response = send(client, webhook, good_body(amount="9999.999", currency="gbp", stage="Demo"))
+    assert response.status_code == 201
+    deal = LostDeal.objects.get()
+    assert (deal.amount, deal.currency, deal.stage) == (Decimal("10000.00"), "GBP", "demo")
+
+
+def test_fields_the_crm_adds_are_ignored(client, webhook):
+    response = send(client, webhook, good_body(hs_object_id=1234, properties={"x": 1}))
+    assert response.status_code == 201
+
+
+def test_a_repeated_crm_id_answers_exists_and_adds_nothing(client, webhook):
+    first = send(client, webhook)
+    again = send(client, webhook, good_body(deal_name="Acme renewal (resent)"))
+
+    assert again.status_code == 200
+    assert again.json()["status"] == "exists"
+    assert again.json()["loss"] == first.json()["loss"]
+    assert LostDeal.objects.get().name == "Acme renewal"
+
+
+def test_a_crm_id_first_brought_in_from_a_csv_is_not_duplicated(client, owner, webhook):
+    from tests.conftest import make_loss
+
+    make_loss(owner, source=Source.CSV, crm_id="deal-48213")
+
+    response = send(client, webhook)
+
+    assert response.status_code == 200
+    assert LostDeal.objects.filter(owner=owner).count() == 1
+
+
+def test_another_reps_address_creates_the_loss_for_that_rep_only(client, owner, outsider, outsiders_webhook):
+    response = send(client, outsiders_webhook)
+
+    assert response.status_code == 201
+    assert not LostDeal.objects.filter(owner=owner).exists()
+    assert LostDeal.objects.get().owner == outsider
+
+
+def test_another_reps_address_refuses_a_request_signed_with_your_secret(client, webhook, outsiders_webhook):
+    response = send(client, outsiders_webhook, secret=webhook.secret)
+    assert response.status_code == 401
+    assert nothing_saved(outsiders_webhook)
+
+
+def test_the_same_crm_id_for_two_reps_makes_one_loss_each(
+    client, owner, outsider, webhook, outsiders_webhook
+):
+    assert send(client, webhook).status_code == 201
+    assert send(client, outsiders_webhook).status_code == 201
+    assert LostDeal.objects.filter(crm_id="deal-48213").count() == 2
+
+
+def test_the_latest_date_already_reached_somewhere_is_accepted(client, webhook):
+    tomorrow = TODAY + datetime.timedelta(days=1)  # 02:00 on 11 March in UTC+14 (Kiribati)
+    response = send(client, webhook, good_body(date_lost=tomorrow.isoformat()))
+    assert response.status_code == 201
+
+
+# ---------------------------------------------------------------- rejections, nothing saved
+
+
+def test_a_wrong_signature_gets_401(client, webhook):
+    response = send(client, webhook, signature="sha256=" + "0" * 64)
+    assert response.status_code == 401
+    assert "X-Rebound-Signature" in response.json()["error"]
+    assert nothing_saved(webhook)
+
+
+def test_a_signature_of_another_body_gets_401(client, webhook):
+    raw = json.dumps(good_body()).encode()
+    tampered = json.dumps(good_body(amount=1)).encode()
+    response = send(client, webhook, raw=tampered, signature=sign(webhook.secret, raw))
+    assert response.status_code == 401
+    assert nothing_saved(webhook)
+
+
+def test_a_missing_signature_gets_401(client, webhook):
+    response = send(client, webhook, signature=False)
+    assert response.status_code == 401
+    assert nothing_saved(webhook)
+
+
+@pytest.mark.parametrize("signature", ["sha256=", "sha256=xyz", "sha1=" + "a" * 40, "sha256=é" + "a" * 63])
+def test_a_malformed_signature_gets_401(client, webhook, signature):
+    response = send(client, webhook, signature=signature)
+    assert response.status_code == 401
+    assert nothing_saved(webhook)
+
+
+def test_an_unknown_address_gets_404(client, db):
+    ghost = Webhook(code=uuid.uuid4(), secret="a" * 64)
+    response = send(client, ghost)
+    assert response.status_code == 404
+    assert not LostDeal.objects.exists()
+
+
+def test_a_revoked_address_gets_the_same_404_as_an_unknown_one(client, webhook):
+    webhooks.webhook_revoke(webhook=webhook)
+    unknown = send(client, Webhook(code=uuid.uuid4(), secret=webhook.secret))
+
+    response = send(client, webhook)
+
+    assert response.status_code == 404
+    assert response.json() == unknown.json()
+    assert not LostDeal.objects.exists()
+
+
+def test_get_gets_405(client, webhook):
+    response = client.get(reverse("recovery:webhook_receive", kwargs={"code": webhook.code}))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert nothing_saved(webhook)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"{not json", "isn't valid JSON"),
+        (b"", "isn't valid JSON"),
+        (b'{"deal_name": NaN}', "isn't valid JSON"),
+        (b"\xff\xfe{}", "UTF-8"),
+    ],
+)
+def test_a_body_that_is_not_json_gets_400(client, webhook, raw, message):
+    response = send(client, webhook, raw=raw)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert nothing_saved(webhook)
+
+
+@pytest.mark.parametrize("raw", [json.dumps([good_body()]), '"Acme renewal"', "12", "null"])
+def test_json_that_is_not_an_object_gets_400(client, webhook, raw):
+    response = send(client, webhook, raw=raw.encode())
+    assert response.status_code == 400
+    assert "JSON object" in response.json()["error"]
+    assert nothing_saved(webhook)
+
+
+def test_missing_fields_get_400_naming_each_one(client, webhook):
+    response = send(client, webhook, {"amount": 100})
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"deal_name", "date_lost", "crm_id", "currency"}
+    assert nothing_saved(webhook)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("amount", -1),
+        ("amount", "12,000"),
+        ("amount", "€12000"),
+        ("amount", 10**12 + 1),
+        ("amount", True),
+        ("amount", [100]),
+        ("amount", "1e999999999"),
+        ("currency", "XYZ"),
+        ("currency", "euro"),
+        ("currency", 978),
+        ("date_lost", (TODAY + datetime.timedelta(days=2)).isoformat()),
+        ("date_lost", "10/03/2025"),
+        ("date_lost", "2025-02-30"),
+        ("date_lost", "20250310"),
+        ("stage", "closed-lost"),
+        ("deal_name", "x" * 201),
+        ("deal_name", "   "),
+        ("deal_name", {"name": "Acme"}),
+        ("deal_name", "Acme\x00"),
+        ("crm_id", "x" * 101),
+        ("crm_id", 1.5),
+        ("crm_id", ""),
+        ("reason", ["price"]),
+    ],
+)
+def test_an_invalid_field_gets_400_naming_it(client, webhook, field, value):
+    response = send(client, webhook, good_body(**{field: value}))
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+    assert nothing_saved(webhook)
+
+
+def test_a_number_too_long_for_python_to_read_is_an_amount_error_not_a_crash(client, webhook):
+    body = json.dumps(good_body(amount=0)).replace('"amount": 0', '"amount": 1' + "0" * 5000)
+
+    response = send(client, webhook, raw=body.encode())
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["amount"]
+    assert nothing_saved(webhook)
+
+
+def test_a_future_date_says_so(client, webhook):
+    response = send(client, webhook, good_body(date_lost="2025-03-12"))
+    assert response.json()["fields"] == {"date_lost": "The date lost can't be in the future."}
+
+
+def test_an_amount_without_a_currency_gets_400(client, webhook):
+    response = send(client, webhook, good_body(currency=...))
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["currency"]
+    assert nothing_saved(webhook)
+
+
+def test_a_body_over_16_kb_gets_413(client, webhook):
+    body = good_body(notes="x" * webhooks.MAX_BODY_BYTES)
+    response = send(client, webhook, body)
+    assert response.status_code == 413
+    assert nothing_saved(webhook)
+
+
+def test_a_body_longer_than_its_content_length_says_is_still_refused(rf, webhook):
+    from recovery.views.webhooks import webhook_receive
+
+    raw = json.dumps(good_body(notes="x" * webhooks.MAX_BODY_BYTES)).encode()
+    request = rf.generic(
+        "POST",
+        reverse("recovery:webhook_receive", kwargs={"code": webhook.code}),
+        raw,
+        content_type="application/json",
+        headers={"X-Rebound-Signature": sign(webhook.secret, raw)},
+    )
+    request.META["CONTENT_LENGTH"] = "100"  # lies; the body is read whole below
+    request._body = raw
+
+    response = webhook_receive(request, code=webhook.code)
+
+    assert response.status_code == 413
+    assert nothing_saved(webhook)
+
+
+def test_a_body_of_exactly_16_kb_is_read(client, webhook):
+    body = good_body(notes="")
+    padding = webhooks.MAX_BODY_BYTES - len(json.dumps(body).encode())
+    body["notes"] = "x" * padding
+    raw = json.dumps(body).encode()
+    assert len(raw) == webhooks.MAX_BODY_BYTES
+
+    assert send(client, webhook, raw=raw).status_code == 201
+
+
+def test_the_61st_request_in_a_minute_gets_429_and_saves_nothing(client, webhook, outsiders_webhook):
+    for _ in range(webhooks.RATE_LIMIT):
+        assert send(client, webhook).status_code in (200, 201)
+
+    response = send(client, webhook, good_body(crm_id="deal-61"))
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert not LostDeal.objects.filter(crm_id="deal-61").exists()
+    # The limit is per address: another one is still answered.
+    assert send(client, outsiders_webhook).status_code == 201
+
+
+def test_the_rate_limit_starts_again_the_next_minute(client, webhook, time_machine):
+    for _ in range(webhooks.RATE_LIMIT + 1):
+        send(client, webhook, signature="sha256=" + "0" * 64)
+    assert send(client, webhook).status_code == 429
+
+    time_machine.move_to(FROZEN + datetime.timedelta(minutes=1))
+
+    assert send(client, webhook).status_code == 201
+
+
+# ---------------------------------------------------------------- the pieces
+
+
+def test_a_signature_check_needs_the_exact_secret():
+    body = b'{"deal_name": "Acme"}'
+    good = hmac.new(b"s" * 64, body, hashlib.sha256).hexdigest()
+    assert signature_is_valid(secret="s" * 64, body=body, header=f"sha256={good}")
+    assert signature_is_valid(secret="s" * 64, body=body, header=good.upper())
+    assert not signature_is_valid(secret="t" * 64, body=body, header=f"sha256={good}")
+    assert not signature_is_valid(secret="s" * 64, body=body, header=None)
+
+
+def test_parse_payload_reports_every_problem_at_once():
+    with pytest.raises(PayloadError) as caught:
+        parse_payload(b'{"deal_name": "", "date_lost": "soon", "stage": "won", "crm_id": null}')
+    assert set(caught.value.fields) == {"deal_name", "date_lost", "stage", "crm_id"}
+
+
+def test_json_nested_too_deep_to_parse_is_refused_not_crashed():
+    with pytest.raises(PayloadError, match="isn't valid JSON"):
+        parse_payload(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_a_long_crm_reason_is_shortened_to_fit():
+    payload = parse_payload(json.dumps(good_body(reason="too   expensive " * 40)).encode())
+    assert len(payload.crm_reason) == 300
+    assert payload.crm_reason.startswith("too expensive too expensive")
+    assert payload.crm_reason.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("text", "slugs"),
+    [
+        ("Price too high", ["price-budget"]),
+        ("No budget this year", ["price-budget"]),
+        ("Lost to competitor", ["competitor"]),
+        ("Went with Rival Inc", ["competitor"]),
+        ("Bad timing, maybe next quarter", ["timing"]),
+        ("Project on hold", ["timing"]),
+        ("No decision - went dark", ["no-decision"]),
+        ("Missing feature: SSO", ["product-fit"]),
+        ("Our champion left the company", ["champion-left"]),
+        ("Stuck in procurement", ["procurement-legal"]),
+        ("Poor follow-up on our side", ["my-follow-up"]),
+        ("Demo didn't land", ["my-demo-pitch"]),
+        ("Benefits unclear", []),
+        ("Other", []),
+        ("", []),
+    ],
+)
+def test_a_crm_reason_maps_to_rebounds_reasons(text, slugs):
+    assert reasons_from_text(text) == slugs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_the_same_deal_at_once_make_one_loss(owner):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write: the race needs PostgreSQL's row locks.")
+    webhook = webhooks.webhook_create(owner=owner)
+    raw = json.dumps(good_body()).encode()
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def deliver():
+        barrier.wait()
+        try:
+            statuses.append(send(Client(), webhook, raw=raw).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200, 201]
+    assert LostDeal.objects.filter(owner=owner).count() == 1

@@ -1,0 +1,186 @@
+"""Writes that arrive at the same instant: nothing duplicated, nothing lost, no errors.
+
+Each request runs in a thread of its own, with its own database connection, through the whole
+stack (middleware, view, service). To make "the same instant" certain rather than likely, a
+separate connection holds a SHARE lock on the tables written to: every request queues on its
+first write, and when all of them are waiting the lock goes and they race for real.
+
+PostgreSQL only: production runs on it, and SQLite serialises writers (and has no LOCK TABLE),
+so there is no race there to test.
+"""
+
+import datetime
+import importlib
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from django.apps import apps
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from recovery.models import CheckIn, LossReason, LostDeal, Reflection
+from teams import services as team_services
+from teams.models import Audience, Comment, Encouragement, Notification
+from tests.conftest import make_loss
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Races need PostgreSQL: SQLite serialises every write."
+)
+
+WAIT = 10  # seconds: far more than any of these requests needs
+
+
+@pytest.fixture(autouse=True)
+def loss_reasons(transactional_db):
+    """Threads need committed data, so these tests empty the tables after each run: put back
+    the loss reasons that every install gets from its data migration."""
+    importlib.import_module("recovery.migrations.0002_seed_loss_reasons").seed(apps, None)
+
+
+@contextmanager
+def writes_held(*tables, until_waiting):
+    """Hold writes to `tables` until `until_waiting` connections queue behind the lock."""
+    blocker = connections.create_connection("default")
+    blocker.set_autocommit(False)
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE MODE")
+            yield
+            deadline = time.monotonic() + WAIT
+            while True:
+                cursor.execute(
+                    "SELECT count(DISTINCT pid) FROM pg_locks"
+                    " WHERE NOT granted AND relation = ANY(%s::regclass[])",
+                    [list(tables)],
+                )
+                if cursor.fetchone()[0] >= until_waiting:
+                    break
+                assert time.monotonic() < deadline, f"Fewer than {until_waiting} requests reached the lock."
+                time.sleep(0.01)
+    finally:
+        blocker.rollback()  # Releases the lock: every queued write goes at once.
+        blocker.close()
+
+
+def run_at_once(requests, *, tables):
+    """Send every request in a thread of its own; they all meet at the first write to `tables`."""
+    responses = [None] * len(requests)
+    errors = []
+
+    def send(index, request):
+        try:
+            responses[index] = request()
+        except Exception as error:  # Reported by the test, which fails on any.
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(i, r)) for i, r in enumerate(requests)]
+    with writes_held(*tables, until_waiting=len(requests)):
+        for thread in threads:
+            thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert not any(thread.is_alive() for thread in threads), "A request never finished."
+    assert errors == []
+    return responses
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def shared(owner, team, teammate, trusted):
+    """The owner's loss, shared with the team that teammate and trusted are in."""
+    return team_services.loss_share(
+        deal=make_loss(owner),
+        audience=Audience.TEAM,
+        team=team,
+        message="Lost this one today.",
+        show_name=True,
+        show_amount=False,
+        include_lesson=False,
+    )
+
+
+def test_two_colleagues_encouraging_and_commenting_at_once_lose_nothing(shared, teammate, trusted):
+    code = shared.deal.code
+    encourage = reverse("teams:encourage", kwargs={"code": code})
+    comment = reverse("teams:comment_create", kwargs={"code": code})
+    requests = []
+    for person in (teammate, trusted):
+        giver, writer = signed_in(person), signed_in(person)
+        body = f"Been there too, {person.name}. You've got this."
+        requests.append(lambda c=giver: c.post(encourage, {"kind": "been_there"}))
+        requests.append(lambda c=writer, body=body: c.post(comment, {"body": body}))
+
+    responses = run_at_once(requests, tables=["teams_encouragement", "teams_comment"])
+
+    assert [r.status_code for r in responses] == [302, 302, 302, 302]
+    assert set(Encouragement.objects.filter(shared=shared).values_list("user", "kind")) == {
+        (teammate.pk, "been_there"),
+        (trusted.pk, "been_there"),
+    }
+    assert sorted(Comment.objects.filter(shared=shared).values_list("author", flat=True)) == sorted(
+        [teammate.pk, trusted.pk]
+    )
+    told = Notification.objects.filter(recipient=shared.deal.owner).exclude(kind=Notification.Kind.SHARED)
+    assert sorted(told.values_list("kind", "actor")) == sorted(
+        [
+            (Notification.Kind.ENCOURAGEMENT, teammate.pk),
+            (Notification.Kind.ENCOURAGEMENT, trusted.pk),
+            (Notification.Kind.COMMENT, teammate.pk),
+            (Notification.Kind.COMMENT, trusted.pk),
+        ]
+    )
+
+
+def test_an_encouragement_double_clicked_at_once_is_given_once(shared, teammate):
+    encourage = reverse("teams:encourage", kwargs={"code": shared.deal.code})
+    clients = [signed_in(teammate), signed_in(teammate)]
+    requests = [
+        lambda c=c: c.post(encourage, {"kind": "proud"}, headers={"accept": "application/json"})
+        for c in clients
+    ]
+
+    responses = run_at_once(requests, tables=["teams_encouragement"])
+
+    # Both clicks meant "give it": both are told it is given, and it is given once.
+    assert [(r.status_code, r.json()["given"]) for r in responses] == [(200, True), (200, True)]
+    assert Encouragement.objects.filter(shared=shared, user=teammate, kind="proud").count() == 1
+    assert Notification.objects.filter(kind=Notification.Kind.ENCOURAGEMENT, actor=teammate).count() == 1
+
+
+def test_a_loss_form_submitted_twice_at_once_logs_one_loss(owner):
+    form = {
+        "submission_id": str(uuid.uuid4()),
+        "name": "Initech expansion",
+        "amount": "8000",
+        "currency": "EUR",
+        "stage": "negotiation",
+        "lost_on": timezone.localdate().isoformat(),
+        "reasons": [LossReason.objects.get(slug="timing").pk],
+    }
+    clients = [signed_in(owner), signed_in(owner)]
+    requests = [lambda c=c: c.post(reverse("recovery:loss_create"), form) for c in clients]
+
+    responses = run_at_once(requests, tables=["recovery_lostdeal"])
+
+    deal = LostDeal.objects.get(owner=owner)  # One, not two.
+    reflect = reverse("recovery:reflection_edit", kwargs={"code": deal.code})
+    assert [(r.status_code, r.url) for r in responses] == [(302, reflect), (302, reflect)]
+    # And it is whole: its reason, its reflection and its check-in prompts, each once.
+    assert list(deal.reasons.values_list("slug", flat=True)) == ["timing"]
+    assert Reflection.objects.filter(deal=deal).count() == 1
+    today = timezone.localdate()
+    assert sorted(CheckIn.objects.filter(deal=deal).values_list("due_on", flat=True)) == [
+        today + datetime.timedelta(days=days) for days in CheckIn.PROMPT_DAYS
+    ]
