@@ -1,7 +1,9 @@
 """Accounts through allauth: two-factor for whoever wants it, and rate-limited logins."""
 
+from allauth.account.models import EmailAddress
 from django.urls import reverse
 
+from teams.models import User
 from tests.conftest import PASSWORD
 
 
@@ -34,3 +36,14 @@ def test_logging_out_needs_a_post(owner_client):
     assert "_auth_user_id" in owner_client.session
     owner_client.post(reverse("account_logout"))
     assert "_auth_user_id" not in owner_client.session
+
+
+def test_a_forged_email_verification_key_verifies_nothing(client, db):
+    user = User.objects.create_user(email="new@example.com", name="Nia New", password=PASSWORD)
+    address = EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+    response = client.get(reverse("account_confirm_email", kwargs={"key": "forged-key"}))
+    assert response.status_code == 200
+    assert "expired or is invalid" in response.text
+    client.post(reverse("account_confirm_email", kwargs={"key": "forged-key"}))
+    address.refresh_from_db()
+    assert not address.verified
