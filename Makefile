@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 # Development mode for `make run` and the tests; production sets its own environment.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 
-.PHONY: run test lint format setup clean fault load
+.PHONY: run test lint format setup clean fault load bench
 
 # Find a Python 3.12+ interpreter: $(PYTHON) first, then the usual names, then pyenv's.
 $(BIN)/python:
@@ -67,6 +67,10 @@ fault: $(VENV)/.installed
 
 load: $(VENV)/.installed
 	$(BIN)/python -m tests.reliability.load --seconds $(LOAD_SECONDS)
+
+# Page benchmark on PostgreSQL rebound_bench: wrk against each page, ratios to a floor view.
+bench: $(VENV)/.installed
+	$(BIN)/python -m tests.reliability.bench
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
