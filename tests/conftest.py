@@ -9,7 +9,7 @@ from django.utils import timezone
 from recovery import services
 from recovery.models import LossReason, Stage
 from teams import services as team_services
-from teams.models import Membership, Role, TrustedColleague, User
+from teams.models import Audience, Membership, Role, TrustedColleague, User
 
 PASSWORD = "a-long-test-password"
 # What the site's header costs a signed-in person on every page: the unread-notification count.
@@ -63,6 +63,20 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def loss(owner):
     return make_loss(owner)
+
+
+def share(deal, *, team=None, message="Lost this one on price. Any ideas for next time?", **fields):
+    """Share a loss through the real service: with `team`, or with trusted colleagues if None."""
+    fields.setdefault("show_name", True)
+    fields.setdefault("show_amount", False)
+    fields.setdefault("include_lesson", False)
+    return team_services.loss_share(
+        deal=deal,
+        audience=Audience.TEAM if team else Audience.TRUSTED,
+        team=team,
+        message=message,
+        **fields,
+    )
 
 
 def join(team, user, role=Role.MEMBER):

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from teams import ratelimits
 from teams.models import Comment, Invitation
-from tests.conftest import PASSWORD, make_loss
-from tests.teams.test_feed import share
+from tests.conftest import PASSWORD, make_loss, share
 
 SLOW_DOWN = "You&#x27;re posting faster than we can keep up with. Take a breath and try again in"
 START = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=datetime.UTC)

@@ -8,8 +8,7 @@ from django.utils.crypto import get_random_string
 
 from recovery.models import LostDeal
 from teams.models import Comment, Team, User
-from tests.conftest import PASSWORD, make_loss
-from tests.teams.test_feed import share
+from tests.conftest import PASSWORD, make_loss, share
 
 MB = 1024 * 1024
 URLENCODED = "application/x-www-form-urlencoded"

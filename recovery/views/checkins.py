@@ -4,21 +4,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recovery import selectors, services
 from recovery.forms import CheckInForm
+from recovery.views import safe_next_url
 
 
 def _next_url(request):
-    """Where to go afterwards: `next` if it is a page of this site, else home."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return resolve_url("home")
+    return safe_next_url(request, resolve_url("home"))
 
 
 def _render(request, *, deal, form, action, check_in=None):

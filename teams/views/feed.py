@@ -7,9 +7,9 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from recovery.views import safe_next_url
 from teams import access, selectors, services
 from teams.dismissive import dismissive_phrases_in
 from teams.forms import CommentForm, EncouragementForm
@@ -22,16 +22,6 @@ SHARES_PER_PAGE = 20
 def _shared_loss_url(shared: SharedLoss, anchor: str = "") -> str:
     url = reverse("teams:shared_loss", kwargs={"code": shared.deal.code})
     return f"{url}#{anchor}" if anchor else url
-
-
-def _next_or(request, default: str) -> str:
-    """`next` if it is a page of this site, else `default`."""
-    next_url = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return default
 
 
 def _wants_json(request) -> bool:
@@ -112,7 +102,7 @@ def encourage(request, code):
         messages.success(request, f"“{label}” sent. {owner} will see it: a small word goes a long way.")
     else:
         messages.info(request, f"Took back “{label}”.")
-    return HttpResponseRedirect(_next_or(request, _shared_loss_url(shared, "encouragement")))
+    return HttpResponseRedirect(safe_next_url(request, _shared_loss_url(shared, "encouragement")))
 
 
 @login_required

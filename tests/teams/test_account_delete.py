@@ -26,8 +26,7 @@ from teams.models import (
     TrustedColleague,
     User,
 )
-from tests.conftest import PASSWORD, join, make_loss, make_user
-from tests.teams.test_feed import share
+from tests.conftest import PASSWORD, join, make_loss, make_user, share
 
 URL = reverse("teams:account_delete")
 CONFIRM = {"password": PASSWORD, "confirmation": "delete my account"}

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from teams.dismissive import DISMISSIVE_PHRASES, dismissive_phrases_in, is_dismissive
 from teams.models import Comment, Notification
-from tests.conftest import make_loss
-from tests.teams.test_feed import share
+from tests.conftest import make_loss, share
 
 TIP_2 = (
     "Surround yourself with the right people: avoid dismissive advice like “You didn't want that client "

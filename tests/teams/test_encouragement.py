@@ -7,8 +7,7 @@ from django.urls import reverse
 
 from teams import services as team_services
 from teams.models import Encouragement, Notification
-from tests.conftest import make_loss
-from tests.teams.test_feed import share
+from tests.conftest import make_loss, share
 
 
 @pytest.fixture

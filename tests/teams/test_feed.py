@@ -7,25 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from teams import services as team_services
-from teams.models import Audience, Comment, Encouragement, SharedLoss
+from teams.models import Comment, Encouragement, SharedLoss
 from teams.views.feed import SHARES_PER_PAGE
-from tests.conftest import HEADER_QUERIES, make_loss, make_user
+from tests.conftest import HEADER_QUERIES, make_loss, make_user, share
 
 FEED = reverse("teams:feed")
-
-
-def share(deal, *, team=None, message="Lost this one on price. Any ideas for next time?", **fields):
-    """Share a loss through the real service: with `team`, or with trusted colleagues if None."""
-    fields.setdefault("show_name", True)
-    fields.setdefault("show_amount", False)
-    fields.setdefault("include_lesson", False)
-    return team_services.loss_share(
-        deal=deal,
-        audience=Audience.TEAM if team else Audience.TRUSTED,
-        team=team,
-        message=message,
-        **fields,
-    )
 
 
 def titles(response):

@@ -12,7 +12,7 @@ from recovery.models import LossReason
 from teams import morale
 from teams import services as team_services
 from teams.models import Comment, Encouragement
-from tests.conftest import join, make_user
+from tests.conftest import join, make_user, share
 
 # Thursday 19 November 2026, noon UTC: the current ISO week starts on Monday 16 November.
 NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)
@@ -143,15 +143,7 @@ def test_share_rate_and_not_personal(crew, team):
     loss(b, THIS_MONDAY, reasons=("timing",))
     loss(c, THIS_MONDAY, reasons=("my-discovery",))
     loss(c, THIS_MONDAY, reasons=("unknown",))
-    team_services.loss_share(
-        deal=shared,
-        audience="team",
-        team=team,
-        message="",
-        show_name=False,
-        show_amount=False,
-        include_lesson=False,
-    )
+    share(shared, team=team, show_name=False)
     dashboard = morale.build_dashboard(team, 4)
     assert week_cell(dashboard, "share_rate", THIS_MONDAY) == morale.Cell(25)  # 1 of 4
     # price, timing and unknown are outside control; follow-up and discovery within: 3 of 5
@@ -172,15 +164,7 @@ def test_recovery_time_is_the_median_of_days_to_moving_on(crew, team):
 def test_support_and_time_to_first_support(crew, team, manager):
     deal = loss(crew[1], THIS_MONDAY)
     with time_machine.travel(at(THIS_MONDAY, 9), tick=False):
-        shared = team_services.loss_share(
-            deal=deal,
-            audience="team",
-            team=team,
-            message="",
-            show_name=False,
-            show_amount=False,
-            include_lesson=False,
-        )
+        shared = share(deal, team=team, show_name=False)
     with time_machine.travel(at(THIS_MONDAY, 12), tick=False):
         team_services.comment_create(shared=shared, author=manager, body="Here for you.")
     with time_machine.travel(at(THIS_MONDAY, 15), tick=False):
@@ -234,15 +218,7 @@ def test_needs_encouragement_lists_shares_without_support_after_a_day(crew, team
         (fresh, NOW - datetime.timedelta(hours=3)),
     ):
         with time_machine.travel(when, tick=False):
-            shares[deal.pk] = team_services.loss_share(
-                deal=deal,
-                audience="team",
-                team=team,
-                message="",
-                show_name=False,
-                show_amount=False,
-                include_lesson=False,
-            )
+            shares[deal.pk] = share(deal, team=team, show_name=False)
     team_services.comment_create(shared=shares[supported.pk], author=manager, body="Proud of you.")
     dashboard = morale.build_dashboard(team, 4)
     assert [s.deal for s in dashboard.needs_encouragement] == [quiet]

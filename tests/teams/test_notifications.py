@@ -12,8 +12,7 @@ from teams import selectors
 from teams import services as team_services
 from teams.models import Encouragement, Notification
 from teams.views.notifications import NOTIFICATIONS_PER_PAGE
-from tests.conftest import HEADER_QUERIES, make_loss, make_user
-from tests.teams.test_feed import share
+from tests.conftest import HEADER_QUERIES, make_loss, make_user, share
 
 LIST = reverse("teams:notifications")
 READ = reverse("teams:notifications_read")

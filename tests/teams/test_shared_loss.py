@@ -9,8 +9,7 @@ from recovery import services as recovery_services
 from teams import access
 from teams import services as team_services
 from teams.models import Comment, Encouragement
-from tests.conftest import HEADER_QUERIES, join, make_loss, make_user
-from tests.teams.test_feed import share
+from tests.conftest import HEADER_QUERIES, join, make_loss, make_user, share
 
 
 def page_url(deal):
