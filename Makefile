@@ -69,7 +69,10 @@ load: $(VENV)/.installed
 	$(BIN)/python -m tests.reliability.load --seconds $(LOAD_SECONDS)
 
 # Page benchmark on PostgreSQL rebound_bench: wrk against each page, ratios to a floor view.
+# wrk comes from Debian's packages, installed here the first time.
 bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || { echo "Installing wrk"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m tests.reliability.bench
 
 clean:

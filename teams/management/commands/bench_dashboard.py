@@ -1,5 +1,8 @@
 """Time the morale dashboard on a big team: seeds one, then builds and renders each range N times.
 
+The seed also gives the database 20 neighbouring teams of 10 people with the same history, so the
+tables have realistic sizes and the dashboard's queries have other teams' rows to skip.
+
 It writes into the configured database, so point it at a throwaway one, e.g.
 
     createdb -h 127.0.0.1 -U postgres rebound_bench
@@ -13,6 +16,7 @@ its debug bookkeeping. The seeded team is kept, so later runs skip straight to t
 """
 
 import datetime
+import io
 import math
 import random
 import statistics
@@ -21,8 +25,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import connection, transaction
+from django.db.models import Q
 from django.shortcuts import render
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -38,7 +43,10 @@ BENCH_TEAM = "Rebound benchmark team"
 EMAIL_DOMAIN = "bench.rebound.invalid"
 BATCH = 2000
 LOSSES_PER_MEMBER_YEAR = 200  # 50 members over 2 years: 20,000 losses
-SHARE_RATE = 0.3
+SHARE_RATE = 0.5  # 10,000 shared losses
+OTHER_TEAM = "Rebound benchmark neighbours"
+OTHER_TEAMS = 20
+OTHER_TEAM_SIZE = 10
 CURRENCIES = ["EUR", "EUR", "USD", "USD", "GBP", "CHF"]
 
 
@@ -115,28 +123,40 @@ class Command(BaseCommand):
 
     def _delete(self):
         with transaction.atomic():
-            Team.objects.filter(name=BENCH_TEAM).delete()
+            Team.objects.filter(Q(name=BENCH_TEAM) | Q(name__startswith=OTHER_TEAM)).delete()
             User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").delete()
 
     @transaction.atomic
     def _seed(self, members: int, years: int) -> Team:
         rng = random.Random(2026)  # the same data on every machine
+        self.stdout.write(f"Seeding {BENCH_TEAM}: {members} members, {years} years of data...")
+        team = self._seed_team(BENCH_TEAM, "rep", members, years, rng, self.stdout)
+        self._talked_about(team)
+        self.stdout.write(
+            f"Seeding {OTHER_TEAMS} other teams of {OTHER_TEAM_SIZE} people, {years} years of data, "
+            "for realistic table sizes..."
+        )
+        quiet = OutputWrapper(io.StringIO())
+        for t in range(OTHER_TEAMS):
+            name, prefix = f"{OTHER_TEAM} {t + 1:02d}", f"t{t + 1:02d}rep"
+            self._seed_team(name, prefix, OTHER_TEAM_SIZE, years, rng, quiet)
+        return team
+
+    def _seed_team(self, name, prefix, members, years, rng, out) -> Team:
+        """One team of `members` people (the first its manager) with `years` of history."""
         now = timezone.now()
         today = timezone.localdate()
-        out = self.stdout
-        out.write(f"Seeding {BENCH_TEAM}: {members} members, {years} years of data...")
-
         no_login = make_password(None)  # nobody logs in as these people
         people = _bulk(
             User,
             [
-                User(email=f"rep{i:03d}@{EMAIL_DOMAIN}", name=f"Bench Rep {i:03d}", password=no_login)
+                User(email=f"{prefix}{i:03d}@{EMAIL_DOMAIN}", name=f"Bench Rep {i:03d}", password=no_login)
                 for i in range(members)
             ],
             out,
             "people",
         )
-        team = Team.objects.create(name=BENCH_TEAM)
+        team = Team.objects.create(name=name)
         _bulk(
             Membership,
             [
@@ -247,7 +267,7 @@ class Command(BaseCommand):
             if rng.random() < 0.12:
                 continue  # some losses get no support at all: "needs encouragement"
             others = [p for p in rng.sample(people, min(8, len(people))) if p.pk != shared.deal.owner_id]
-            for person, kind in {(p, rng.choice(kinds)) for p in others[: rng.randint(3, 7)]}:
+            for person, kind in {(p, rng.choice(kinds)) for p in others[: rng.randint(2, 5)]}:
                 encouragements.append(
                     Encouragement(
                         shared=shared,
@@ -256,7 +276,7 @@ class Command(BaseCommand):
                         created_at=shared.shared_at + datetime.timedelta(minutes=rng.randint(5, 4000)),
                     )
                 )
-            for _ in range(rng.randint(1, 4)):
+            for _ in range(rng.randint(0, 2)):
                 comments.append(
                     Comment(
                         shared=shared,
@@ -272,6 +292,22 @@ class Command(BaseCommand):
             _bulk(Encouragement, [e for e in encouragements if e.created_at <= now], out, "encouragements")
             _bulk(Comment, [c for c in comments if c.created_at <= now], out, "comments")
         return team
+
+    def _talked_about(self, team, comments=50):
+        """One loss shared with the team that got `comments` comments: the page of a long thread."""
+        days_ago = timezone.now() - datetime.timedelta(days=3)
+        shared = SharedLoss.objects.filter(team=team, shared_at__lte=days_ago).order_by("-shared_at").first()
+        people = list(User.objects.filter(memberships__team=team).exclude(pk=shared.deal.owner_id)[:comments])
+        with explicit_timestamps(Comment._meta.get_field("created_at")):
+            Comment.objects.bulk_create(
+                Comment(
+                    shared=shared,
+                    author=people[n % len(people)],
+                    body=f"Comment {n + 1}: been there. You'll get the next one.",
+                    created_at=shared.shared_at + datetime.timedelta(minutes=10 * (n + 1)),
+                )
+                for n in range(comments)
+            )
 
     def _report_size(self, team):
         members = Membership.objects.filter(team=team).values("user_id")
