@@ -200,6 +200,7 @@ def _plus(a: list | None, b) -> list:
 
 class Members(Aggregate):
     """The ids of the members behind a group of rows, as text ("3,7,3,12"): who contributed.
+    (Also used to list a group's values of another column, e.g. its numbers of days.)
 
     With it the database gives one row per week (not one per week and member) and the threshold
     still knows who contributed; far fewer rows to read on a big team. Ids repeat (DISTINCT would
@@ -347,27 +348,23 @@ def build_dashboard(
     for row in reason_rows:
         reasons.add(row["week"], row["people"], row["n"], row["n"] if row["outside_control"] else 0)
 
-    # Recovery time: medians can't be added up, so the database counts the losses per week and
-    # number of days (whole numbers), and each week's and the range's medians are taken from those
-    # counts here: exactly the median of the days, in one query.
+    # Recovery time: medians can't be added up, so the database lists each week's numbers of days
+    # (whole numbers) and the medians of each week and of the range are taken here, exactly.
     recovered = _PerWeek()
-    days_by_week: dict[datetime.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for week, days, people, n in (
+    days_by_week: dict[datetime.date, list[int]] = {}
+    for week, people, n, days in (
         LostDeal.objects.filter(owner__in=members, moved_on_at__gte=start, recovery_days__isnull=False)
         .annotate(week=week_of("moved_on_at"))
-        .values("week", "recovery_days")
-        .annotate(members=Members("owner"), n=Count("id"))
+        .values("week")
+        .annotate(members=Members("owner"), n=Count("id"), days=Members("recovery_days"))
         .order_by()
-        .values_list("week", "recovery_days", "members", "n")
+        .values_list("week", "members", "n", "days")
     ):
         recovered.add(week, _ids(people), n)
-        days_by_week[week][days] += n
-    recovery_medians = {week: _median_of_counts(counts) for week, counts in days_by_week.items()}
-    every_days: dict[int, int] = defaultdict(int)
-    for counts in days_by_week.values():
-        for days, n in counts.items():
-            every_days[days] += n
-    recovery_range_median = _median_of_counts(every_days)
+        days_by_week[week] = [int(d) for d in days.split(",")]
+    recovery_medians = {week: float(statistics.median(days)) for week, days in days_by_week.items()}
+    every_days = [d for days in days_by_week.values() for d in days]
+    recovery_range_median = float(statistics.median(every_days)) if every_days else None
 
     # Support given on losses shared with this team (shared data: no threshold), in one query.
     team_shares = SharedLoss.objects.filter(team=team)
@@ -463,22 +460,6 @@ def build_dashboard(
         ),
         needs_encouragement=list(needs_encouragement(team, now, since=start)[:20]),
     )
-
-
-def _median_of_counts(counts: dict[int, int]) -> float | None:
-    """The median of values given as {value: how many times}: the middle one, or the mean of the two."""
-    size = sum(counts.values())
-    if not size:
-        return None
-    low_at, high_at = (size - 1) // 2, size // 2
-    seen, low = 0, None
-    for value, n in sorted(counts.items()):
-        if low is None and low_at < seen + n:
-            low = value
-        if high_at < seen + n:
-            return (low + value) / 2
-        seen += n
-    raise AssertionError("unreachable: the counts add up to size")  # pragma: no cover
 
 
 def _round(value):
