@@ -9,6 +9,7 @@ page, the chart, the CSV and the digest can only say that it is hidden.
 import csv
 import datetime
 import functools
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
@@ -138,19 +138,24 @@ class CurrencyRow:
 #
 # A 52-week page has 7 tables and 7 charts of 52 slots: drawn cell by cell in the template language
 # (or even with format_html), they took most of the page's render time. Their rows and marks are
-# written here instead, the same markup as the templates wrote. Every text goes through escape();
+# written here instead, the same markup as the templates wrote. Every text goes through _escape();
 # the rest are numbers computed here (recovery.charts) and the fixed class names below: that is
 # what makes the mark_safe calls safe.
 
 _CELL_CLASS = {False: "num", True: "num cell-hidden"}
 
 
+def _escape(value) -> str:
+    """What django.utils.html.escape does (html.escape of the text), without its lazy-string wrapper."""
+    return html.escape(str(value))
+
+
 def table_rows(rows) -> SafeString:
     """A table's body rows: the week (a <time>) as the row's header, then its cells."""
     return mark_safe(  # noqa: S308 - every text escaped, see above
         "\n".join(
-            f'<tr><th scope="row"><time datetime="{row.iso}">{escape(row.label)}</time></th>'
-            + "".join(f'<td class="{_CELL_CLASS[c.hidden]}">{escape(c.text)}</td>' for c in row.cells)
+            f'<tr><th scope="row"><time datetime="{row.iso}">{_escape(row.label)}</time></th>'
+            + "".join(f'<td class="{_CELL_CLASS[c.hidden]}">{_escape(c.text)}</td>' for c in row.cells)
             + "</tr>"
             for row in rows
         )
@@ -162,18 +167,18 @@ def chart_marks(chart: charts.SeriesChart) -> SafeString:
     top, plot_height, label_y = chart.top, chart.plot_height, chart.label_y
     marks = [
         f'<rect class="chart__withheld" x="{slot.x}" y="{top}" width="{slot.width}" height="{plot_height}" '
-        f'fill="currentColor"><title>{escape(slot.text)}</title></rect>'
+        f'fill="currentColor"><title>{_escape(slot.text)}</title></rect>'
         for slot in chart.withheld
     ]
     for bar in chart.bars:
         marks.append(
             f'<rect class="chart__bar" x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}" '
-            f'fill="currentColor"><title>{escape(bar.label)}</title></rect>'
+            f'fill="currentColor"><title>{_escape(bar.label)}</title></rect>'
         )
         if chart.show_values and bar.value:
             marks.append(
                 f'<text class="chart__value" x="{bar.center}" y="{bar.value_y}" text-anchor="middle">'
-                f"{escape(bar.value)}</text>"
+                f"{_escape(bar.value)}</text>"
             )
     marks += [
         f'<polyline class="chart__line" points="{segment}" fill="none" stroke="currentColor" '
@@ -182,12 +187,12 @@ def chart_marks(chart: charts.SeriesChart) -> SafeString:
     ]
     marks += [
         f'<circle class="chart__dot" cx="{point.x}" cy="{point.y}" r="5" fill="currentColor">'
-        f"<title>{escape(point.label)}</title></circle>"
+        f"<title>{_escape(point.label)}</title></circle>"
         for point in chart.points
     ]
     marks += [
         f'<text class="chart__label" x="{slot.center}" y="{label_y}" text-anchor="middle">'
-        f"{escape(slot.label)}</text>"
+        f"{_escape(slot.label)}</text>"
         for slot in chart.slots
         if slot.show_label
     ]
