@@ -12,8 +12,10 @@ the same care across the ranges (see `_top_reasons`).
 All figures are aggregated in the database, grouped by ISO week (Monday to Sunday in the
 team's time zone); for private figures the database also lists who contributed to each week
 (`Members`), which is what the threshold needs.
-(Time to first support is the exception: the database gives each share's first support, and the
-medians are taken here, which is much faster than asking for them in SQL.)
+(Medians are the exception: the database gives each share's delay to its first support, and each
+week's numbers of days to recovery, and the medians are taken here, which is much faster than
+asking for them in SQL.) The page, the CSV and the digest build it the same way, in 8 queries
+whatever the range and the data.
 """
 
 import datetime
