@@ -38,6 +38,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
@@ -299,18 +300,22 @@ def build_dashboard(
         return Cast(TruncWeek(field_name, tzinfo=tzinfo, output_field=DateField()), DateField())
 
     # Mood: reflections' first mood and answered check-ins, per week, with who gave them (one query).
+    # The two queries are combined with UNION, not UNION ALL: with UNION ALL PostgreSQL plans a
+    # parallel append, which on a busy two-core server costs more than it saves. `source` keeps
+    # two equal rows (same week, people and moods) from being merged.
     def moods(model, moment):
         return (
             model.objects.filter(deal__owner__in=members, mood__isnull=False, **{f"{moment}__gte": start})
             .annotate(week=week_of(moment))
             .values("week")
             .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
+            .annotate(source=Value(model._meta.model_name))
             .order_by()
-            .values_list("week", "members", "total", "n")
+            .values_list("source", "week", "members", "total", "n")
         )
 
     mood = _PerWeek()
-    for week, people, total, n in moods(Reflection, "mood_at").union(moods(CheckIn, "answered_at"), all=True):
+    for _, week, people, total, n in moods(Reflection, "mood_at").union(moods(CheckIn, "answered_at")):
         mood.add(week, _ids(people), total, n)
 
     # Losses logged, shared, and their amounts per currency.
@@ -368,7 +373,8 @@ def build_dashboard(
     every_days = [d for days in days_by_week.values() for d in days]
     recovery_range_median = float(statistics.median(every_days)) if every_days else None
 
-    # Support given on losses shared with this team (shared data: no threshold), in one query.
+    # Support given on losses shared with this team (shared data: no threshold), in one query
+    # (UNION with a `source`, as for the moods).
     team_shares = SharedLoss.objects.filter(team=team)
 
     def support_given(model, extra):
@@ -377,13 +383,14 @@ def build_dashboard(
             .annotate(week=week_of("created_at"))
             .values("week")
             .annotate(n=Count("id"))
+            .annotate(source=Value(model._meta.model_name))
             .order_by()
-            .values_list("week", "n")
+            .values_list("source", "week", "n")
         )
 
     support = defaultdict(int)
-    for week, n in support_given(Encouragement, Q()).union(
-        support_given(Comment, Q(hidden_at__isnull=True)), all=True
+    for _, week, n in support_given(Encouragement, Q()).union(
+        support_given(Comment, Q(hidden_at__isnull=True))
     ):
         support[week] += n
 
