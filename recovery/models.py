@@ -138,6 +138,11 @@ class LostDeal(models.Model):
             models.Index(fields=["owner", "-lost_on", "-created_at"], name="lostdeal_owner_lost_on"),
             models.Index(fields=["owner", "stage"], name="lostdeal_owner_stage"),
             models.Index(fields=["owner", "moved_on_at"], name="lostdeal_owner_moved_on"),
+            # The morale dashboard: a team's losses in a range, and its members' loss ids for the
+            # moods, read from the index alone (the columns are keys, not `include`, which SQLite lacks).
+            models.Index(
+                fields=["owner", "lost_on", "currency", "amount", "id"], name="lostdeal_owner_lost_on_cover"
+            ),
         ]
 
     def __str__(self):
@@ -177,6 +182,14 @@ class Reflection(models.Model):
             models.CheckConstraint(
                 condition=models.Q(mood__gte=1, mood__lte=5) | models.Q(mood__isnull=True),
                 name="reflection_mood_1_to_5",
+            ),
+        ]
+        indexes = [
+            # The morale dashboard: the moods given since a date, without reading older ones.
+            models.Index(
+                fields=["mood_at", "deal", "mood"],
+                condition=models.Q(mood__isnull=False),
+                name="reflection_mood_at",
             ),
         ]
 
@@ -237,6 +250,12 @@ class CheckIn(models.Model):
                 fields=["due_on"],
                 name="checkin_pending_due",
                 condition=models.Q(answered_at__isnull=True, dismissed_at__isnull=True),
+            ),
+            # The morale dashboard: the check-ins answered since a date, without reading older ones.
+            models.Index(
+                fields=["answered_at", "deal", "mood"],
+                condition=models.Q(answered_at__isnull=False),
+                name="checkin_answered_at",
             ),
         ]
 

@@ -223,7 +223,11 @@ class Encouragement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shared", "user", "kind"], name="encouragement_once_per_kind"),
         ]
-        indexes = [models.Index(fields=["shared", "created_at"], name="encouragement_shared_created")]
+        indexes = [
+            models.Index(fields=["shared", "created_at"], name="encouragement_shared_created"),
+            # The morale dashboard: support given since a date, without reading older rows.
+            models.Index(fields=["created_at", "shared"], name="encouragement_created"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} from {self.user}"
@@ -242,7 +246,15 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["shared", "created_at"], name="comment_shared_created")]
+        indexes = [
+            models.Index(fields=["shared", "created_at"], name="comment_shared_created"),
+            # The morale dashboard: comments still shown, written since a date.
+            models.Index(
+                fields=["created_at", "shared"],
+                condition=models.Q(hidden_at__isnull=True),
+                name="comment_shown_created",
+            ),
+        ]
 
     def __str__(self):
         return f"Comment by {self.author} on {self.shared_id}"

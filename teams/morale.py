@@ -12,8 +12,10 @@ the same care across the ranges (see `_top_reasons`).
 All figures are aggregated in the database, grouped by ISO week (Monday to Sunday in the
 team's time zone); for private figures the database also lists who contributed to each week
 (`Members`), which is what the threshold needs.
-(Time to first support is the exception: the database gives each share's first support, and the
-medians are taken here, which is much faster than asking for them in SQL.)
+(Medians are the exception: the database gives each share's delay to its first support, and each
+week's numbers of days to recovery, and the medians are taken here, which is much faster than
+asking for them in SQL.) The page, the CSV and the digest build it the same way, in 8 queries
+whatever the range and the data.
 """
 
 import datetime
@@ -36,12 +38,12 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
-from recovery.aggregates import Median
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
 
 from .models import Comment, Encouragement, Membership, SharedLoss, Team
@@ -201,6 +203,7 @@ def _plus(a: list | None, b) -> list:
 
 class Members(Aggregate):
     """The ids of the members behind a group of rows, as text ("3,7,3,12"): who contributed.
+    (Also used to list a group's values of another column, e.g. its numbers of days.)
 
     With it the database gives one row per week (not one per week and member) and the threshold
     still knows who contributed; far fewer rows to read on a big team. Ids repeat (DISTINCT would
@@ -222,8 +225,9 @@ class Members(Aggregate):
         )
 
 
-def _ids(text: str | None) -> set[int]:
-    return {int(i) for i in text.split(",")} if text else set()
+def _ids(text: str | None) -> set[str]:
+    """The members in a `Members` text, as a set of ids in text: only ever counted and compared."""
+    return set(text.split(",")) if text else set()
 
 
 class _PerWeek:
@@ -291,34 +295,35 @@ def build_dashboard(
     start = _start_of(first_day, tz)
     members = Membership.objects.filter(team=team).values("user_id")
 
-    def week_of(field_name):
-        return TruncWeek(field_name, tzinfo=tz, output_field=DateField())
+    def week_of(field_name, tzinfo=tz):
+        # Cast to a date in SQL: the rows then need no conversion on their way to Python.
+        return Cast(TruncWeek(field_name, tzinfo=tzinfo, output_field=DateField()), DateField())
 
-    # Mood: reflections' first mood and answered check-ins, per week, with who gave them.
+    # Mood: reflections' first mood and answered check-ins, per week, with who gave them (one query).
+    # The two queries are combined with UNION, not UNION ALL: with UNION ALL PostgreSQL plans a
+    # parallel append, which on a busy two-core server costs more than it saves. `source` keeps
+    # two equal rows (same week, people and moods) from being merged.
+    def moods(model, moment):
+        return (
+            model.objects.filter(deal__owner__in=members, mood__isnull=False, **{f"{moment}__gte": start})
+            .annotate(week=week_of(moment))
+            .values("week")
+            .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
+            .annotate(source=Value(model._meta.model_name))
+            .order_by()
+            .values_list("source", "week", "members", "total", "n")
+        )
+
     mood = _PerWeek()
-    reflection_moods = (
-        Reflection.objects.filter(deal__owner__in=members, mood__isnull=False, mood_at__gte=start)
-        .annotate(week=week_of("mood_at"))
-        .values("week")
-        .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
-        .order_by()
-    )
-    check_in_moods = (
-        CheckIn.objects.filter(deal__owner__in=members, mood__isnull=False, answered_at__gte=start)
-        .annotate(week=week_of("answered_at"))
-        .values("week")
-        .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
-        .order_by()
-    )
-    for row in [*reflection_moods, *check_in_moods]:
-        mood.add(row["week"], _ids(row["members"]), row["total"], row["n"])
+    for _, week, people, total, n in moods(Reflection, "mood_at").union(moods(CheckIn, "answered_at")):
+        mood.add(week, _ids(people), total, n)
 
     # Losses logged, shared, and their amounts per currency.
     losses = _PerWeek()
     amounts: dict[str, _PerWeek] = defaultdict(_PerWeek)
     loss_rows = (
         LostDeal.objects.filter(owner__in=members, lost_on__gte=first_day)
-        .annotate(week=TruncWeek("lost_on", output_field=DateField()))
+        .annotate(week=week_of("lost_on", None))
         .values("week", "currency")
         .annotate(
             members=Members("owner"),
@@ -328,54 +333,71 @@ def build_dashboard(
             total_amount=Coalesce(Sum("amount"), Decimal(0)),
         )
         .order_by()
+        .values_list("week", "currency", "members", "priced_by", "n", "shared", "total_amount")
     )
-    for row in loss_rows:
-        losses.add(row["week"], _ids(row["members"]), row["n"], row["shared"])
-        if priced_by := _ids(row["priced_by"]):
-            amounts[row["currency"]].add(row["week"], priced_by, row["total_amount"])
+    for week, currency, people, priced_by, n, shared, total_amount in loss_rows:
+        losses.add(week, _ids(people), n, shared)
+        if priced_by := _ids(priced_by):
+            amounts[currency].add(week, priced_by, total_amount)
 
     # Reasons picked for the losses logged, per reason and week: "not personal" and the top reasons.
-    reason_rows = list(
-        LossReason.objects.filter(lost_deals__owner__in=members, lost_deals__lost_on__gte=first_day)
-        .annotate(week=TruncWeek("lost_deals__lost_on", output_field=DateField()))
+    reason_rows = [
+        {**row, "people": _ids(row["people"])}
+        for row in LossReason.objects.filter(
+            lost_deals__owner__in=members, lost_deals__lost_on__gte=first_day
+        )
+        .annotate(week=week_of("lost_deals__lost_on", None))
         .values("pk", "label", "outside_control", "position", "week")
         .annotate(n=Count("lost_deals"), people=Members("lost_deals__owner"))
         .order_by()
-    )
+    ]
     reasons = _PerWeek()
     for row in reason_rows:
-        reasons.add(row["week"], _ids(row["people"]), row["n"], row["n"] if row["outside_control"] else 0)
+        reasons.add(row["week"], row["people"], row["n"], row["n"] if row["outside_control"] else 0)
 
-    # Recovery time: medians can't be added up, so the database gives each week's and the range's.
-    moved_on = LostDeal.objects.filter(owner__in=members, moved_on_at__gte=start, recovery_days__isnull=False)
+    # Recovery time: medians can't be added up, so the database lists each week's numbers of days
+    # (whole numbers) and the medians of each week and of the range are taken here, exactly.
     recovered = _PerWeek()
-    recovery_medians = {}
-    for row in (
-        moved_on.annotate(week=week_of("moved_on_at"))
+    days_by_week: dict[datetime.date, list[int]] = {}
+    for week, people, n, days in (
+        LostDeal.objects.filter(owner__in=members, moved_on_at__gte=start, recovery_days__isnull=False)
+        .annotate(week=week_of("moved_on_at"))
         .values("week")
-        .annotate(members=Members("owner"), n=Count("id"), median=Median("recovery_days"))
+        .annotate(members=Members("owner"), n=Count("id"), days=Members("recovery_days"))
         .order_by()
+        .values_list("week", "members", "n", "days")
     ):
-        recovered.add(row["week"], _ids(row["members"]), row["n"])
-        recovery_medians[row["week"]] = row["median"]
-    recovery_range_median = moved_on.aggregate(median=Median("recovery_days"))["median"]
+        recovered.add(week, _ids(people), n)
+        days_by_week[week] = [int(d) for d in days.split(",")]
+    recovery_medians = {week: float(statistics.median(days)) for week, days in days_by_week.items()}
+    every_days = [d for days in days_by_week.values() for d in days]
+    recovery_range_median = float(statistics.median(every_days)) if every_days else None
 
-    # Support given on losses shared with this team (shared data: no threshold).
+    # Support given on losses shared with this team (shared data: no threshold), in one query
+    # (UNION with a `source`, as for the moods).
     team_shares = SharedLoss.objects.filter(team=team)
-    support = defaultdict(int)
-    for model, extra in ((Encouragement, Q()), (Comment, Q(hidden_at__isnull=True))):
-        for row in (
+
+    def support_given(model, extra):
+        return (
             model.objects.filter(extra, shared__in=team_shares, created_at__gte=start)
             .annotate(week=week_of("created_at"))
             .values("week")
             .annotate(n=Count("id"))
+            .annotate(source=Value(model._meta.model_name))
             .order_by()
-        ):
-            support[row["week"]] += row["n"]
+            .values_list("source", "week", "n")
+        )
 
-    # Time to first support, for losses shared with this team in the range: each share's first
-    # encouragement and first comment still shown, one indexed subquery each, then the medians here
-    # (in SQL, LEAST/COALESCE over the subqueries ran each of them up to four times per share).
+    support = defaultdict(int)
+    for _, week, n in support_given(Encouragement, Q()).union(
+        support_given(Comment, Q(hidden_at__isnull=True))
+    ):
+        support[week] += n
+
+    # Time to first support, for losses shared with this team in the range: how long after sharing
+    # came the first encouragement and the first comment still shown, one indexed subquery each,
+    # then the medians here (in SQL, LEAST/COALESCE over the subqueries ran each of them up to four
+    # times per share). The database gives the delays, not the moments: less to convert here.
     first_encouragement = (
         Encouragement.objects.filter(shared=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
     )
@@ -385,20 +407,19 @@ def build_dashboard(
         .values("created_at")[:1]
     )
     support_hours: dict[datetime.date, list[float]] = defaultdict(list)
-    for row in (
+    for week, *delays in (
         team_shares.filter(shared_at__gte=start)
         .annotate(
             week=week_of("shared_at"),
-            first_encouragement=Subquery(first_encouragement),
-            first_comment=Subquery(first_comment),
+            encouragement_after=Subquery(first_encouragement) - F("shared_at"),
+            comment_after=Subquery(first_comment) - F("shared_at"),
         )
-        .values_list("week", "shared_at", "first_encouragement", "first_comment")
+        .values_list("week", "encouragement_after", "comment_after")
         .order_by()
     ):
-        week, shared_at, *firsts = row
-        firsts = [t for t in firsts if t is not None]
-        if firsts:
-            support_hours[week].append((min(firsts) - shared_at).total_seconds() / 3600)
+        delays = [d for d in delays if d is not None]
+        if delays:
+            support_hours[week].append(min(delays).total_seconds() / 3600)
     first_support_medians = {week: statistics.median(hours) for week, hours in support_hours.items()}
     every_hours = [h for hours in support_hours.values() for h in hours]
     first_support_range = statistics.median(every_hours) if every_hours else None
@@ -457,16 +478,17 @@ def _round(value):
 def _top_reasons(rows, mondays):
     """Reasons picked over the range, most picked first, each only if enough people picked it.
 
-    `rows` hold each reason's picks per week, with who picked it. A reason's count is also withheld
-    when the weeks outside any shorter range hold between 1 and `min_group() - 1` of the people
-    who picked it: subtracting the shorter range's count would otherwise give what they picked.
+    `rows` hold each reason's picks per week, with who picked it (`people`, a set). A reason's
+    count is also withheld when the weeks outside any shorter range hold between 1 and
+    `min_group() - 1` of the people who picked it: subtracting the shorter range's count would
+    otherwise give what they picked.
     """
     k = min_group()
     reasons = {}
     for row in rows:
         reason = reasons.setdefault(row["pk"], {"row": row, "n": 0, "weeks": defaultdict(set)})
         reason["n"] += row["n"]
-        reason["weeks"][row["week"]] |= _ids(row["people"])
+        reason["weeks"][row["week"]] |= row["people"]
     shorter_starts = [mondays[-r] for r in RANGES if r < len(mondays)]
 
     def safe(weeks: dict) -> bool:

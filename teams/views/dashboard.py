@@ -8,6 +8,8 @@ page, the chart, the CSV and the digest can only say that it is hidden.
 
 import csv
 import datetime
+import functools
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -74,6 +77,7 @@ def csv_text(cell: morale.Cell) -> str:
     return number_text(cell.value, grouping=False)
 
 
+@functools.lru_cache(maxsize=512)
 def week_label(monday: datetime.date) -> str:
     return f"{monday.day} {monday:%b}"
 
@@ -97,6 +101,11 @@ class Row:
     def iso(self) -> str:
         return self.week.isoformat()
 
+    @property
+    def cells(self) -> tuple["Row"]:
+        """A figure's row has one cell: itself (a currency row has one per currency)."""
+        return (self,)
+
 
 @dataclass
 class FigureBlock:
@@ -104,6 +113,14 @@ class FigureBlock:
     rows: list[Row]
     total: Row
     chart: charts.SeriesChart
+
+    @property
+    def table_rows(self) -> SafeString:
+        return table_rows(self.rows)
+
+    @property
+    def chart_marks(self) -> SafeString:
+        return chart_marks(self.chart)
 
 
 @dataclass
@@ -115,6 +132,71 @@ class CurrencyRow:
     @property
     def iso(self) -> str:
         return self.week.isoformat()
+
+
+# ---------------------------------------------------------------- markup made once per page
+#
+# A 52-week page has 7 tables and 7 charts of 52 slots: drawn cell by cell in the template language
+# (or even with format_html), they took most of the page's render time. Their rows and marks are
+# written here instead, the same markup as the templates wrote. Every text goes through _escape();
+# the rest are numbers computed here (recovery.charts) and the fixed class names below: that is
+# what makes the mark_safe calls safe.
+
+_CELL_CLASS = {False: "num", True: "num cell-hidden"}
+
+
+def _escape(value) -> str:
+    """What django.utils.html.escape does (html.escape of the text), without its lazy-string wrapper."""
+    return html.escape(str(value))
+
+
+def table_rows(rows) -> SafeString:
+    """A table's body rows: the week (a <time>) as the row's header, then its cells."""
+    return mark_safe(  # noqa: S308 - every text escaped, see above
+        "\n".join(
+            f'<tr><th scope="row"><time datetime="{row.iso}">{_escape(row.label)}</time></th>'
+            + "".join(f'<td class="{_CELL_CLASS[c.hidden]}">{_escape(c.text)}</td>' for c in row.cells)
+            + "</tr>"
+            for row in rows
+        )
+    )
+
+
+def chart_marks(chart: charts.SeriesChart) -> SafeString:
+    """What a series chart draws (the grid and its names aside): withheld weeks, bars or a line, labels."""
+    top, plot_height, label_y = chart.top, chart.plot_height, chart.label_y
+    marks = [
+        f'<rect class="chart__withheld" x="{slot.x}" y="{top}" width="{slot.width}" height="{plot_height}" '
+        f'fill="currentColor"><title>{_escape(slot.text)}</title></rect>'
+        for slot in chart.withheld
+    ]
+    for bar in chart.bars:
+        marks.append(
+            f'<rect class="chart__bar" x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}" '
+            f'fill="currentColor"><title>{_escape(bar.label)}</title></rect>'
+        )
+        if chart.show_values and bar.value:
+            marks.append(
+                f'<text class="chart__value" x="{bar.center}" y="{bar.value_y}" text-anchor="middle">'
+                f"{_escape(bar.value)}</text>"
+            )
+    marks += [
+        f'<polyline class="chart__line" points="{segment}" fill="none" stroke="currentColor" '
+        f'stroke-width="3" stroke-linejoin="round"/>'
+        for segment in chart.segments
+    ]
+    marks += [
+        f'<circle class="chart__dot" cx="{point.x}" cy="{point.y}" r="5" fill="currentColor">'
+        f"<title>{_escape(point.label)}</title></circle>"
+        for point in chart.points
+    ]
+    marks += [
+        f'<text class="chart__label" x="{slot.center}" y="{label_y}" text-anchor="middle">'
+        f"{_escape(slot.label)}</text>"
+        for slot in chart.slots
+        if slot.show_label
+    ]
+    return mark_safe("\n".join(marks))  # noqa: S308 - every text escaped, see above
 
 
 def _rows(weeks, cells, unit) -> list[Row]:
@@ -132,6 +214,7 @@ def _total_row(weeks, cell, unit) -> Row:
 
 def figure_blocks(board: morale.Dashboard) -> list[FigureBlock]:
     blocks = []
+    weeks_text = range_label(board.weeks)
     for figure in morale.FIGURES:
         series = board.series[figure.key]
         rows = _rows(board.weeks, series.cells, figure.unit)
@@ -150,7 +233,7 @@ def figure_blocks(board: morale.Dashboard) -> list[FigureBlock]:
             id=f"chart-{figure.key}",
             title=f"{figure.label}, week by week",
             description=(
-                f"{figure.label} for {range_label(board.weeks)}."
+                f"{figure.label} for {weeks_text}."
                 + (" Weeks hidden to keep answers anonymous are left out." if figure.private else "")
                 + " The numbers are in the table beside it."
             ),
@@ -198,6 +281,7 @@ def dashboard_context(board: morale.Dashboard, now: datetime.datetime | None = N
         "range_label": range_label(board.weeks),
         "blocks": figure_blocks(board),
         "amounts": amounts,
+        "amounts_rows": table_rows(amounts),
         "amounts_total": amounts_total,
         "min_group": board.min_group,
         "hidden_text": morale.hidden_text(),

@@ -374,7 +374,7 @@ def test_needs_encouragement_keeps_the_account_name_hidden_if_the_owner_hid_it(m
 
 # The session, the user and the team; then the figures (teams.morale), one query each whatever the data.
 ACCESS_QUERIES = 3
-MORALE_QUERIES = 11
+MORALE_QUERIES = 8
 
 
 def _spread_losses(team, how_many, weeks):

@@ -161,6 +161,23 @@ def test_recovery_time_is_the_median_of_days_to_moving_on(crew, team):
     assert week_cell(dashboard, "recovery", THIS_MONDAY) == morale.Cell(7)
 
 
+def test_recovery_medians_take_the_two_middle_values_each_week_and_over_the_range(crew, team):
+    # This week: four people move on after 5, 7, 12 and 23 days (median 9.5).
+    for person, ago in zip(crew[1:5], (2, 4, 9, 20), strict=True):
+        recovery_services.lost_deal_move_on(deal=loss(person, THIS_MONDAY - datetime.timedelta(days=ago)))
+    # Last week, on Wednesday: three people after 1, 3 and 5 days (median 3).
+    wednesday = LAST_MONDAY + datetime.timedelta(days=2)
+    for person, ago in zip(crew[1:4], (1, 3, 5), strict=True):
+        deal = loss(person, wednesday - datetime.timedelta(days=ago))
+        with time_machine.travel(at(wednesday, 12), tick=False):
+            recovery_services.lost_deal_move_on(deal=deal)
+    dashboard = morale.build_dashboard(team, 4)
+    assert week_cell(dashboard, "recovery", THIS_MONDAY) == morale.Cell(9.5)
+    assert week_cell(dashboard, "recovery", LAST_MONDAY) == morale.Cell(3)
+    # Over the range: the median of 1, 3, 5, 5, 7, 12, 23.
+    assert dashboard.series["recovery"].total == morale.Cell(5)
+
+
 def test_support_and_time_to_first_support(crew, team, manager):
     deal = loss(crew[1], THIS_MONDAY)
     with time_machine.travel(at(THIS_MONDAY, 9), tick=False):
