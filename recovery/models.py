@@ -157,6 +157,11 @@ class Reflection(models.Model):
     """The four tips, written down for one lost deal. Private to its owner."""
 
     deal = models.OneToOneField(LostDeal, on_delete=models.CASCADE, related_name="reflection")
+    # The deal's owner, copied when the reflection is made (a deal never changes hands): the morale
+    # dashboard reads a team's moods by owner and date from one index, without joining the deals.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
     # 1. Feel
     emotions = models.JSONField(default=list, blank=True)
     mood = models.PositiveSmallIntegerField(
@@ -185,11 +190,11 @@ class Reflection(models.Model):
             ),
         ]
         indexes = [
-            # The morale dashboard: the moods given since a date, without reading older ones.
+            # The morale dashboard: each member's moods since a date, read from the index alone.
             models.Index(
-                fields=["mood_at", "deal", "mood"],
+                fields=["owner", "mood_at", "mood"],
                 condition=models.Q(mood__isnull=False),
-                name="reflection_mood_at",
+                name="reflection_owner_mood_at",
             ),
         ]
 
@@ -224,6 +229,10 @@ class CheckIn(models.Model):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     deal = models.ForeignKey(LostDeal, on_delete=models.CASCADE, related_name="check_ins")
+    # The deal's owner, copied when the check-in is made, as on Reflection.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
     due_on = models.DateField(null=True, blank=True, help_text="Empty for a check-in made unprompted.")
     mood = models.PositiveSmallIntegerField(
         null=True, blank=True, choices=MOOD_CHOICES, validators=mood_validators
@@ -251,11 +260,11 @@ class CheckIn(models.Model):
                 name="checkin_pending_due",
                 condition=models.Q(answered_at__isnull=True, dismissed_at__isnull=True),
             ),
-            # The morale dashboard: the check-ins answered since a date, without reading older ones.
+            # The morale dashboard: each member's answers since a date, read from the index alone.
             models.Index(
-                fields=["answered_at", "deal", "mood"],
+                fields=["owner", "answered_at", "mood"],
                 condition=models.Q(answered_at__isnull=False),
-                name="checkin_answered_at",
+                name="checkin_owner_answered_at",
             ),
         ]
 

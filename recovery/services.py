@@ -68,9 +68,10 @@ def lost_deal_create(
                 crm_reason=crm_reason,
             )
             deal.reasons.set(reasons)
-            Reflection.objects.create(deal=deal)
+            Reflection.objects.create(deal=deal, owner_id=deal.owner_id)
             CheckIn.objects.bulk_create(
-                CheckIn(deal=deal, due_on=due_on) for due_on in prompt_dates(lost_on, timezone.localdate())
+                CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
+                for due_on in prompt_dates(lost_on, timezone.localdate())
             )
     except IntegrityError:
         # The same submission or CRM record won a race with this one.
@@ -115,7 +116,7 @@ def lost_deal_update(
         deal.check_ins.filter(due_on__isnull=False, answered_at__isnull=True).delete()
         answered = set(deal.check_ins.filter(due_on__isnull=False).values_list("due_on", flat=True))
         CheckIn.objects.bulk_create(
-            CheckIn(deal=deal, due_on=due_on)
+            CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
             for due_on in prompt_dates(lost_on, timezone.localdate())
             if due_on not in answered
         )
@@ -218,7 +219,9 @@ def check_in_answer(*, check_in: CheckIn, mood: int, note: str = "") -> CheckIn:
 @transaction.atomic
 def check_in_create(*, deal: LostDeal, mood: int, note: str = "") -> CheckIn:
     """A check-in the rep makes unprompted, from the loss page."""
-    check_in = CheckIn.objects.create(deal=deal, mood=mood, note=note, answered_at=timezone.now())
+    check_in = CheckIn.objects.create(
+        deal=deal, owner_id=deal.owner_id, mood=mood, note=note, answered_at=timezone.now()
+    )
     _settle_due_prompts(deal, check_in)
     return check_in
 

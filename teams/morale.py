@@ -305,10 +305,10 @@ def build_dashboard(
     # two equal rows (same week, people and moods) from being merged.
     def moods(model, moment):
         return (
-            model.objects.filter(deal__owner__in=members, mood__isnull=False, **{f"{moment}__gte": start})
+            model.objects.filter(owner__in=members, mood__isnull=False, **{f"{moment}__gte": start})
             .annotate(week=week_of(moment))
             .values("week")
-            .annotate(members=Members("deal__owner"), total=Sum("mood"), n=Count("id"))
+            .annotate(members=Members("owner"), total=Sum("mood"), n=Count("*"))
             .annotate(source=Value(model._meta.model_name))
             .order_by()
             .values_list("source", "week", "members", "total", "n")

@@ -87,8 +87,10 @@ def _create_losses(owner: User, rows: Sequence[DealRow]) -> None:
         for deal, row in zip(deals, rows, strict=True)
         for reason in row.reasons
     )
-    Reflection.objects.bulk_create(Reflection(deal=deal) for deal in deals)
+    Reflection.objects.bulk_create(Reflection(deal=deal, owner_id=deal.owner_id) for deal in deals)
     today = timezone.localdate()
     CheckIn.objects.bulk_create(
-        CheckIn(deal=deal, due_on=due_on) for deal in deals for due_on in prompt_dates(deal.lost_on, today)
+        CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
+        for deal in deals
+        for due_on in prompt_dates(deal.lost_on, today)
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.db import DatabaseError
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -894,3 +895,13 @@ def test_any_file_is_read_or_refused_with_a_message_and_its_rows_never_raise(dat
     for row in preview.to_import:
         assert row.name and row.lost_on <= TODAY and row.currency in imports.values.CURRENCY_CODES
         assert row.amount is None or Decimal(0) <= row.amount <= 10**12
+
+
+def test_imported_losses_reflections_and_prompts_carry_their_owner(owner):
+    """The morale dashboard reads moods by the owner copied onto reflections and check-ins."""
+    today = timezone.localdate().isoformat()
+    row = f'"9","Lost today","Closed lost","{today}","100","EUR","Price"'
+    imports.csv_import_confirm(csv_import=save_import(owner, "h.csv", hubspot(row)))
+
+    assert list(Reflection.objects.values_list("owner", flat=True)) == [owner.pk]
+    assert list(CheckIn.objects.values_list("owner", flat=True)) == [owner.pk] * 3

@@ -61,6 +61,7 @@ def full_loss(frozen, owner):
     )
     CheckIn.objects.create(
         deal=deal,
+        owner_id=deal.owner_id,
         due_on=lost + datetime.timedelta(days=1),
         mood=3,
         note="Talked to Maya.",
@@ -68,11 +69,17 @@ def full_loss(frozen, owner):
     )
     CheckIn.objects.create(
         deal=deal,
+        owner_id=deal.owner_id,
         due_on=lost + datetime.timedelta(days=3),
         dismissed_at=datetime.datetime(2026, 6, 8, tzinfo=UTC),
     )
-    CheckIn.objects.create(deal=deal, due_on=lost + datetime.timedelta(days=7))
-    CheckIn.objects.create(deal=deal, mood=4, answered_at=datetime.datetime(2026, 6, 14, 8, 0, tzinfo=UTC))
+    CheckIn.objects.create(deal=deal, owner_id=deal.owner_id, due_on=lost + datetime.timedelta(days=7))
+    CheckIn.objects.create(
+        deal=deal,
+        owner_id=deal.owner_id,
+        mood=4,
+        answered_at=datetime.datetime(2026, 6, 14, 8, 0, tzinfo=UTC),
+    )
     LostDeal.objects.filter(pk=deal.pk).update(
         moved_on_at=datetime.datetime(2026, 6, 14, 8, 5, tzinfo=UTC), recovery_days=9
     )
@@ -100,7 +107,9 @@ def test_another_users_losses_never_appear(owner_client, owner, outsider, url):
     make_loss(owner, name="Acme renewal")
     theirs = make_loss(outsider, name="Zebra Secret Deal", notes="Outsider's notes")
     Reflection.objects.filter(deal=theirs).update(lesson="Outsider's lesson")
-    CheckIn.objects.create(deal=theirs, mood=1, note="Outsider's check-in", answered_at=timezone.now())
+    CheckIn.objects.create(
+        deal=theirs, owner_id=theirs.owner_id, mood=1, note="Outsider's check-in", answered_at=timezone.now()
+    )
 
     response = owner_client.get(url)
 
@@ -117,8 +126,10 @@ def test_another_users_losses_never_appear(owner_client, owner, outsider, url):
 
 def test_page_explains_the_export_and_links_to_both_files(owner_client, owner):
     deal = make_loss(owner, days_ago=10)
-    CheckIn.objects.create(deal=deal, mood=3, answered_at=timezone.now())
-    CheckIn.objects.create(deal=deal, due_on=timezone.localdate())  # not answered: not counted
+    CheckIn.objects.create(deal=deal, owner_id=deal.owner_id, mood=3, answered_at=timezone.now())
+    CheckIn.objects.create(
+        deal=deal, owner_id=deal.owner_id, due_on=timezone.localdate()
+    )  # not answered: not counted
     make_loss(owner, name="Second")
 
     response = owner_client.get(PAGE)
@@ -332,7 +343,7 @@ def make_losses(owner, count):
     for i in range(count):
         deal = make_loss(owner, name=f"Deal {i}", days_ago=i % 40, reasons=("timing", "my-follow-up"))
         Reflection.objects.filter(deal=deal).update(mood=2, mood_at=timezone.now(), lesson=f"Lesson {i}")
-        CheckIn.objects.create(deal=deal, mood=3, answered_at=timezone.now())
+        CheckIn.objects.create(deal=deal, owner_id=deal.owner_id, mood=3, answered_at=timezone.now())
 
 
 @pytest.mark.parametrize("count", [3, 50])

@@ -36,7 +36,9 @@ def set_mood(deal, mood, when):
 
 
 def answer(deal, mood, when, due_on=None):
-    return CheckIn.objects.create(deal=deal, due_on=due_on, mood=mood, answered_at=when)
+    return CheckIn.objects.create(
+        deal=deal, owner_id=deal.owner_id, due_on=due_on, mood=mood, answered_at=when
+    )
 
 
 def bucket(curve, key):
@@ -218,8 +220,13 @@ def test_mood_curve_puts_each_score_in_its_bucket(frozen, owner, outsider):
     answer(deal, 5, at(lost + datetime.timedelta(days=14)))  # later: 14 days or more
     answer(deal, 3, at(lost + datetime.timedelta(days=40)))
     # Neither an unanswered nor a dismissed prompt is a score.
-    CheckIn.objects.create(deal=deal, due_on=lost + datetime.timedelta(days=30))
-    CheckIn.objects.create(deal=deal, due_on=lost + datetime.timedelta(days=31), dismissed_at=timezone.now())
+    CheckIn.objects.create(deal=deal, owner_id=deal.owner_id, due_on=lost + datetime.timedelta(days=30))
+    CheckIn.objects.create(
+        deal=deal,
+        owner_id=deal.owner_id,
+        due_on=lost + datetime.timedelta(days=31),
+        dismissed_at=timezone.now(),
+    )
     second = loss_on(owner, lost + datetime.timedelta(days=10))
     set_mood(second, 1, at(second.lost_on, 23, 0))
     answer(second, 2, at(second.lost_on + datetime.timedelta(days=1)))

@@ -293,7 +293,7 @@ class DemoLosses:
 
         # The first mood, on the day of the loss (sometimes the next), low as losses are.
         mood = rng.choices([1, 2, 3], weights=[3, 5, 2])[0]
-        reflection = Reflection(deal=deal)
+        reflection = Reflection(deal=deal, owner_id=deal.owner_id)
         state = rng.random() if age > 1 else rng.random() * 0.25  # the newest: not finished yet
         if state >= 0.08:  # a few are left untouched
             reflection.emotions = rng.sample(UNPLEASANT, rng.randint(1, 3)) + (
@@ -323,7 +323,7 @@ class DemoLosses:
         # Check-ins one, three and seven days later, each a little better than the last.
         for day in CheckIn.PROMPT_DAYS:
             due_on = lost_on + datetime.timedelta(days=day)
-            check_in = CheckIn(deal=deal, due_on=due_on)
+            check_in = CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
             if due_on > self.today or (due_on == self.today and self.user.email in DUE_TODAY):
                 pass  # still to come, or waiting for an answer today
             elif moved_on_day is not None and due_on > moved_on_day:
