@@ -138,6 +138,12 @@ class LostDeal(models.Model):
             models.Index(fields=["owner", "-lost_on", "-created_at"], name="lostdeal_owner_lost_on"),
             models.Index(fields=["owner", "stage"], name="lostdeal_owner_stage"),
             models.Index(fields=["owner", "moved_on_at"], name="lostdeal_owner_moved_on"),
+            # The losses not moved on from, newest first: home's check-ins due and reflections to finish.
+            models.Index(
+                fields=["owner", "-lost_on", "-created_at"],
+                name="lostdeal_owner_open",
+                condition=models.Q(moved_on_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -236,6 +242,12 @@ class CheckIn(models.Model):
             models.Index(
                 fields=["due_on"],
                 name="checkin_pending_due",
+                condition=models.Q(answered_at__isnull=True, dismissed_at__isnull=True),
+            ),
+            # A loss's pending check-ins by date: home's check-ins due, joined from the owner's losses.
+            models.Index(
+                fields=["deal", "due_on"],
+                name="checkin_pending_deal_due",
                 condition=models.Q(answered_at__isnull=True, dismissed_at__isnull=True),
             ),
         ]

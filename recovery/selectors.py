@@ -16,6 +16,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import TruncDate, TruncMonth
 from django.shortcuts import get_object_or_404
@@ -93,6 +94,20 @@ def due_check_ins(*, user: User) -> QuerySet[CheckIn]:
         .select_related("deal")
         .order_by("due_on", "deal__name")
     )
+
+
+def due_check_ins_shown(*, user: User, limit: int) -> tuple[list[CheckIn], int]:
+    """The first `limit` due check-ins (with their deal's code, name and date) and how many are due.
+
+    One query: the total is a window count over every due row, computed before the LIMIT, so
+    only the rows shown leave the database.
+    """
+    shown = list(
+        due_check_ins(user=user)
+        .only("code", "due_on", "deal__code", "deal__name", "deal__lost_on")
+        .annotate(due_total=Window(Count("pk")))[:limit]
+    )
+    return shown, (shown[0].due_total if shown else 0)
 
 
 def unfinished_reflections(*, user: User) -> QuerySet[LostDeal]:

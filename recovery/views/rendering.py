@@ -1,0 +1,55 @@
+"""Cheap pieces for pages that repeat a row many times: URLs, dates and empty check-in forms.
+
+Rendering dominates the cost of the rep's pages, so a row's links and dates are worked out here
+once per page (not with a `{% url %}` and a `|date` per row), and the markup of an empty
+check-in form, the same for every form but for its ids, is rendered once per process through
+the real form, widgets and _form_field.html, then given each form's ids.
+"""
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.dates import MONTHS
+from django.utils.safestring import SafeString, mark_safe
+
+from recovery.forms import CheckInForm
+
+_CODE_MARKER = "00000000-0000-0000-0000-000000000000"
+
+
+def code_url(viewname: str) -> Callable[[object], str]:
+    """A function giving `reverse(viewname, kwargs={"code": code})`, reversing only once."""
+    prefix, _, suffix = reverse(viewname, kwargs={"code": _CODE_MARKER}).partition(_CODE_MARKER)
+    return lambda code: f"{prefix}{code}{suffix}"
+
+
+def long_date(value) -> str:
+    """`value|date:"j F Y"` (26 November 2026), without the template filter's cost per call."""
+    return f"{value.day} {MONTHS[value.month]} {value.year}"
+
+
+# Stands for the start of every id in the empty form's markup rendered once.
+_ID_MARKER = "__check_in_auto_id__"
+
+
+def _render_blank_check_in_fields() -> str:
+    form = CheckInForm(auto_id=f"{_ID_MARKER}%s")
+    return render_to_string("recovery/_check_in_fields.html", {"form": form})
+
+
+@functools.cache
+def _cached_blank_check_in_fields() -> str:
+    return _render_blank_check_in_fields()
+
+
+def blank_check_in_fields(id_prefix: str) -> SafeString:
+    """The fields of an empty CheckInForm(auto_id=id_prefix + "%s"), as _check_in_form.html shows them.
+
+    `id_prefix` is built by the caller from a UUID or a constant, never from user input. In
+    development (DEBUG) the markup is rendered each time, so that template edits show at once.
+    """
+    markup = _render_blank_check_in_fields() if settings.DEBUG else _cached_blank_check_in_fields()
+    return mark_safe(markup.replace(_ID_MARKER, id_prefix))  # noqa: S308 (our own markup and ids)
