@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from recovery import selectors, services
 from recovery.forms import CheckInForm, LossFilterForm, LostDealForm
-from recovery.models import Emotion
+from recovery.models import Emotion, Stage
+from recovery.views.rendering import amount, code_url, short_date
 from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20
@@ -32,8 +33,30 @@ def loss_list(request):
     return render(
         request,
         "recovery/loss_list.html",
-        {"filter_form": filter_form, "page_obj": page, "filtering": filtering},
+        {"filter_form": filter_form, "page_obj": page, "rows": _loss_rows(page), "filtering": filtering},
     )
+
+
+STAGE_LABELS = dict(Stage.choices)
+
+
+def _loss_rows(deals) -> list[dict]:
+    """What each row of My losses shows, its link, date and amount worked out once here."""
+    detail_url = code_url("recovery:loss_detail")
+    return [
+        {
+            "name": deal.name,
+            "url": detail_url(deal.code),
+            "lost_on": short_date(deal.lost_on),
+            "stage": STAGE_LABELS.get(deal.stage, deal.stage),
+            "currency": deal.currency,
+            "amount": amount(deal.amount),
+            "reasons": ", ".join(reason.label for reason in deal.reasons.all()),
+            "status": deal.reflection.status,
+            "moved_on": deal.has_moved_on,
+        }
+        for deal in deals
+    ]
 
 
 @login_required

@@ -10,9 +10,10 @@ import functools
 from collections.abc import Callable
 
 from django.conf import settings
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.dates import MONTHS
+from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery.forms import CheckInForm
@@ -29,6 +30,16 @@ def code_url(viewname: str) -> Callable[[object], str]:
 def long_date(value) -> str:
     """`value|date:"j F Y"` (26 November 2026), without the template filter's cost per call."""
     return f"{value.day} {MONTHS[value.month]} {value.year}"
+
+
+def short_date(value) -> str:
+    """`value|date:"j M Y"` (26 Nov 2026)."""
+    return f"{value.day} {str(MONTHS_3[value.month]).title()} {value.year}"
+
+
+def amount(value) -> str | None:
+    """An amount as recovery/_loss_amount.html shows it (`|floatformat:"-2g"`), None for none."""
+    return None if value is None else floatformat(value, "-2g")
 
 
 # Stands for the start of every id in the empty form's markup rendered once.
