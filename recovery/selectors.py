@@ -43,6 +43,17 @@ def get_own_loss(*, user: User, code) -> LostDeal:
     )
 
 
+def get_own_loss_page(*, user: User, code) -> LostDeal:
+    """get_own_loss, with its share (if any) joined in the same query, for the loss's page."""
+    return get_object_or_404(
+        LostDeal.objects.select_related("reflection", "share").prefetch_related(
+            Prefetch("reasons", queryset=LossReason.objects.all())
+        ),
+        owner=user,
+        code=code,
+    )
+
+
 def get_own_check_in(*, user: User, code) -> CheckIn:
     return get_object_or_404(CheckIn.objects.select_related("deal"), deal__owner=user, code=code)
 

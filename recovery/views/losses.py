@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from recovery import selectors, services
-from recovery.forms import CheckInForm, LossFilterForm, LostDealForm
+from recovery.forms import LossFilterForm, LostDealForm
 from recovery.models import Emotion, Stage
-from recovery.views.rendering import amount, code_url, short_date
+from recovery.views.rendering import amount, blank_check_in_fields, code_url, short_date
 from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20
@@ -79,7 +79,7 @@ def loss_create(request):
 @login_required
 @require_safe
 def loss_detail(request, code):
-    deal = selectors.get_own_loss(user=request.user, code=code)
+    deal = selectors.get_own_loss_page(user=request.user, code=code)
     reflection = deal.reflection
     check_ins = list(deal.check_ins.all())
     context = {
@@ -91,7 +91,8 @@ def loss_detail(request, code):
         "emotions": [Emotion(value).label for value in reflection.emotions if value in Emotion.values],
         "answered_check_ins": [check_in for check_in in check_ins if check_in.answered_at is not None],
         "pending_check_ins": [check_in for check_in in check_ins if check_in.is_pending],
-        "check_in_form": CheckInForm(),
+        # An empty CheckInForm's fields, with its default ids (id_mood_0...).
+        "check_in_fields": blank_check_in_fields("id_"),
         "today": timezone.localdate(),
     }
     return render(request, "recovery/loss_detail.html", context)
