@@ -140,6 +140,16 @@ class LostDealForm(forms.ModelForm):
             self.initial.setdefault("submission_id", uuid.uuid4())
             self.initial.setdefault("lost_on", timezone.localdate())
 
+    def validate_constraints(self):
+        # Django checks a CheckConstraint with a query of its own. lostdeal_amount_in_range is
+        # the amount field's validators' own bounds (0 to MAX_AMOUNT), already checked, so it
+        # is left to the database; the other constraints involve the owner, not in this form.
+        exclude = self._get_validation_exclusions() | {"amount"}
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
     def clean_lost_on(self):
         lost_on = self.cleaned_data["lost_on"]
         if lost_on > timezone.localdate():

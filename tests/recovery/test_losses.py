@@ -284,6 +284,16 @@ def test_log_page_runs_a_fixed_number_of_queries(owner_client, django_assert_num
     assert response.status_code == 200
 
 
+def test_logging_a_loss_runs_a_fixed_number_of_queries(owner_client, django_assert_num_queries):
+    # Session, user, the reasons picked; the same submission already logged?; then a savepoint,
+    # the loss, its reasons (those it has, the new ones), its reflection, its check-ins, the
+    # release. The amount's range is checked by the form's validators, not by a query.
+    payload = loss_payload(submission_id=uuid.uuid4())
+    with django_assert_num_queries(11):
+        response = owner_client.post(reverse("recovery:loss_create"), payload)
+    assert response.status_code == 302
+
+
 # ---------------------------------------------------------------- edit
 
 
