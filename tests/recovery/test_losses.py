@@ -8,6 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from recovery import services
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
@@ -288,7 +289,7 @@ def test_logging_a_loss_runs_a_fixed_number_of_queries(owner_client, django_asse
     # Session, user, the reasons picked; the same submission already logged?; then a savepoint,
     # the loss, its reasons (those it has, the new ones), its reflection, its check-ins, the
     # release. The amount's range is checked by the form's validators, not by a query.
-    payload = loss_payload(submission_id=uuid.uuid4())
+    payload = loss_payload(submission_id=uuid.uuid4(), lost_on=timezone.localdate().isoformat())
     with django_assert_num_queries(11):
         response = owner_client.post(reverse("recovery:loss_create"), payload)
     assert response.status_code == 302
