@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -10,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from recovery import selectors, services
 from recovery.forms import LossFilterForm, LostDealForm
 from recovery.models import Emotion, Stage
-from recovery.views.rendering import amount, blank_check_in_fields, code_url, short_date
+from recovery.views.rendering import amount, blank_check_in_fields, code_url, counted_page, short_date
 from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20
@@ -28,7 +27,7 @@ def loss_list(request):
     filter_form = LossFilterForm(request.GET or None)
     filters = filter_form.selector_kwargs()
     losses = selectors.own_losses(user=request.user, **filters)
-    page = Paginator(losses, LOSSES_PER_PAGE).get_page(request.GET.get("page"))
+    page = counted_page(losses, LOSSES_PER_PAGE, request.GET.get("page"))
     filtering = any(value not in (None, "") for key, value in filters.items() if key != "order")
     return render(
         request,

@@ -10,6 +10,8 @@ import functools
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,6 +42,27 @@ def short_date(value) -> str:
 def amount(value) -> str | None:
     """An amount as recovery/_loss_amount.html shows it (`|floatformat:"-2g"`), None for none."""
     return None if value is None else floatformat(value, "-2g")
+
+
+def counted_page(queryset: QuerySet, per_page: int, number) -> Page:
+    """`Paginator(queryset, per_page).get_page(number)`, its rows and their total in one query.
+
+    The total is a window count over every row of the queryset, computed before the LIMIT.
+    Not a number means page 1, as with Django; a number Django would correct (below 1, past
+    the last page) takes Django's own way, with its count query.
+    """
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 1  # as Django does with a page "number" that isn't one
+    if number >= 1:
+        start = (number - 1) * per_page
+        rows = list(queryset.annotate(_total_rows=Window(Count("pk")))[start : start + per_page])
+        if rows or number == 1:
+            paginator = Paginator(queryset, per_page)
+            paginator.count = rows[0]._total_rows if rows else 0  # a cached_property, given here
+            return Page(rows, number, paginator)
+    return Paginator(queryset, per_page).get_page(number)
 
 
 # Stands for the start of every id in the empty form's markup rendered once.

@@ -20,8 +20,8 @@ FROZEN = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
 TODAY = FROZEN.date()
 
 # Session, user, then the page's own queries (read them in the failure output before changing these).
-# count, losses with reflections, their reasons, reasons of the filter's <select>, the header
-LIST_QUERIES = 6 + HEADER_QUERIES
+# losses with reflections and their total, their reasons, reasons of the filter's <select>, the header
+LIST_QUERIES = 5 + HEADER_QUERIES
 # loss with its reflection and share, its reasons, its check-ins, the audience line, the header
 DETAIL_QUERIES = 6 + HEADER_QUERIES
 
