@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -60,11 +61,16 @@ def my_recovery(request):
             f"{figures.reason_picks_outside} of {figures.reason_picks} reasons were outside your control."
         ),
     )
+    # Each month as the table names it (`|date:"F Y"`), worked out once here.
+    month_rows = [(f"{MONTHS[m.month.month]} {m.month.year}", m.count) for m in figures.months]
     return render(
         request,
         "recovery/my_recovery.html",
         {
             "figures": figures,
+            "month_rows": month_rows,
+            "first_month": month_rows[0][0],
+            "last_month": month_rows[-1][0],
             "lessons": lessons,
             "lesson_rows": lesson_rows,
             "months_chart": months_chart,
