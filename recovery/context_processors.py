@@ -7,6 +7,7 @@ good part of the header's cost. They are reversed once per process and script pr
 
 import functools
 
+from django.core.signals import setting_changed
 from django.urls import get_script_prefix, reverse
 
 HEADER_LINKS = {
@@ -34,3 +35,12 @@ def _header_links(script_prefix: str) -> dict[str, str]:
 
 def header_links(request):
     return {"header_links": _header_links(get_script_prefix())}
+
+
+def _forget_links(*, setting, **kwargs):
+    # Tests that swap the URLconf get links reversed with the new one.
+    if setting == "ROOT_URLCONF":
+        _header_links.cache_clear()
+
+
+setting_changed.connect(_forget_links, dispatch_uid="recovery.header_links.forget")
