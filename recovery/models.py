@@ -138,11 +138,9 @@ class LostDeal(models.Model):
             models.Index(fields=["owner", "-lost_on", "-created_at"], name="lostdeal_owner_lost_on"),
             models.Index(fields=["owner", "stage"], name="lostdeal_owner_stage"),
             models.Index(fields=["owner", "moved_on_at"], name="lostdeal_owner_moved_on"),
-            # The losses not moved on from, newest first: home's check-ins due and reflections to finish.
+            # The losses not moved on from: home's check-ins due and reflections to finish.
             models.Index(
-                fields=["owner", "-lost_on", "-created_at"],
-                name="lostdeal_owner_open",
-                condition=models.Q(moved_on_at__isnull=True),
+                fields=["owner"], name="lostdeal_owner_open", condition=models.Q(moved_on_at__isnull=True)
             ),
         ]
 

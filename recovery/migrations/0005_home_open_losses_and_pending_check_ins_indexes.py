@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='lostdeal',
-            index=models.Index(condition=models.Q(('moved_on_at__isnull', True)), fields=['owner', '-lost_on', '-created_at'], name='lostdeal_owner_open'),
+            index=models.Index(condition=models.Q(('moved_on_at__isnull', True)), fields=['owner'], name='lostdeal_owner_open'),
         ),
     ]
