@@ -138,10 +138,14 @@ class LostDeal(models.Model):
             models.Index(fields=["owner", "-lost_on", "-created_at"], name="lostdeal_owner_lost_on"),
             models.Index(fields=["owner", "stage"], name="lostdeal_owner_stage"),
             models.Index(fields=["owner", "moved_on_at"], name="lostdeal_owner_moved_on"),
-            # The morale dashboard: a team's losses in a range, and its members' loss ids for the
-            # moods, read from the index alone (the columns are keys, not `include`, which SQLite lacks).
+            # The morale dashboard: a team's losses in a range, and their ids for the reasons picked,
+            # read from the index alone (the columns are keys, not `include`, which SQLite lacks).
             models.Index(
                 fields=["owner", "lost_on", "currency", "amount", "id"], name="lostdeal_owner_lost_on_cover"
+            ),
+            # The losses not moved on from: home's check-ins due and reflections to finish.
+            models.Index(
+                fields=["owner"], name="lostdeal_owner_open", condition=models.Q(moved_on_at__isnull=True)
             ),
         ]
 
@@ -265,6 +269,12 @@ class CheckIn(models.Model):
                 fields=["owner", "answered_at", "mood"],
                 condition=models.Q(answered_at__isnull=False),
                 name="checkin_owner_answered_at",
+            ),
+            # A loss's pending check-ins by date: home's check-ins due, joined from the owner's losses.
+            models.Index(
+                fields=["deal", "due_on"],
+                name="checkin_pending_deal_due",
+                condition=models.Q(answered_at__isnull=True, dismissed_at__isnull=True),
             ),
         ]
 

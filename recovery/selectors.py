@@ -4,20 +4,18 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import (
-    Case,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Prefetch,
     Q,
     QuerySet,
     Sum,
     Value,
-    When,
+    Window,
 )
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Greatest, Least, TruncDate, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -38,6 +36,17 @@ def get_own_loss(*, user: User, code) -> LostDeal:
     """The user's own loss, or 404: another person's loss looks exactly like a missing one."""
     return get_object_or_404(
         LostDeal.objects.select_related("reflection").prefetch_related(
+            Prefetch("reasons", queryset=LossReason.objects.all())
+        ),
+        owner=user,
+        code=code,
+    )
+
+
+def get_own_loss_page(*, user: User, code) -> LostDeal:
+    """get_own_loss, with its share (if any) joined in the same query, for the loss's page."""
+    return get_object_or_404(
+        LostDeal.objects.select_related("reflection", "share").prefetch_related(
             Prefetch("reasons", queryset=LossReason.objects.all())
         ),
         owner=user,
@@ -93,6 +102,20 @@ def due_check_ins(*, user: User) -> QuerySet[CheckIn]:
         .select_related("deal")
         .order_by("due_on", "deal__name")
     )
+
+
+def due_check_ins_shown(*, user: User, limit: int) -> tuple[list[CheckIn], int]:
+    """The first `limit` due check-ins (with their deal's code, name and date) and how many are due.
+
+    One query: the total is a window count over every due row, computed before the LIMIT, so
+    only the rows shown leave the database.
+    """
+    shown = list(
+        due_check_ins(user=user)
+        .only("code", "due_on", "deal__code", "deal__name", "deal__lost_on")
+        .annotate(due_total=Window(Count("pk")))[:limit]
+    )
+    return shown, (shown[0].due_total if shown else 0)
 
 
 def unfinished_reflections(*, user: User) -> QuerySet[LostDeal]:
@@ -159,6 +182,7 @@ class RecoveryFigures:
     recovered: int  # losses marked "moved on", which the median is based on
     median_recovery_days: float | None
     mood_curve: list[MoodBucket]
+    lessons: int = 0  # lessons written down (own_lessons counts the same)
 
     @property
     def losses_in_months(self) -> int:
@@ -200,9 +224,10 @@ def losses_per_month(*, user: User, today: datetime.date | None = None) -> list[
         .annotate(month=TruncMonth("lost_on"))
         .values("month")
         .annotate(n=Count("id"))
+        .values_list("month", "n")
         .order_by()
     )
-    counts = {row["month"]: row["n"] for row in rows}
+    counts = dict(rows)
     return [MonthCount(month=m, count=counts.get(m, 0)) for m in months]
 
 
@@ -217,28 +242,53 @@ def reason_counts(*, user: User) -> list[ReasonCount]:
     return [ReasonCount(label=label, outside_control=outside, count=n) for label, outside, n in rows]
 
 
-def _mood_bucket_case(days):
-    """A Case that numbers the bucket of a duration expression named `days`."""
-    whens = [
-        When(**{f"{days}__lt": datetime.timedelta(days=last + 1)}, then=Value(i))
-        for i, (_key, _label, _first, last) in enumerate(MOOD_BUCKETS)
-        if last is not None
-    ]
-    return Case(*whens, default=Value(len(MOOD_BUCKETS) - 1), output_field=IntegerField())
+class DaysBetween(Func):
+    """Whole days from the second date to the first, as an integer (`a - b` of two dates)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+# The mood buckets' days run from 0 to the first day of the last one ("and after"): a day
+# since the loss is clamped to that range in the database, so at most that many groups.
+_LAST_BUCKET_DAY = MOOD_BUCKETS[-1][2]
+_BUCKET_OF_DAY = {
+    day: i
+    for i, (_key, _label, first, last) in enumerate(MOOD_BUCKETS)
+    for day in range(first, (last if last is not None else first) + 1)
+}
 
 
 def _mood_sums(queryset, *, scored_at: str, lost_on: str) -> dict[int, tuple[int, int]]:
-    """{bucket number: (sum of moods, number of moods)} for the scores in `queryset`."""
+    """{bucket number: (sum of moods, number of moods)} for the scores in `queryset`.
+
+    The day of a score is its date in the site's time zone minus the date lost; a score from
+    before the loss counts as the same day, and every day from the last bucket's first is one.
+    """
+    days = Greatest(Least(DaysBetween(TruncDate(scored_at), F(lost_on)), Value(_LAST_BUCKET_DAY)), Value(0))
     rows = (
-        queryset.annotate(
-            days=ExpressionWrapper(TruncDate(scored_at) - F(lost_on), output_field=DurationField())
-        )
-        .annotate(bucket=_mood_bucket_case("days"))
-        .values("bucket")
+        queryset.annotate(days=days)
+        .values("days")
         .annotate(total=Sum("mood"), n=Count("mood"))
+        .values_list("days", "total", "n")
         .order_by()
     )
-    return {row["bucket"]: (row["total"], row["n"]) for row in rows}
+    sums = {}
+    for day, total, n in rows:
+        bucket = _BUCKET_OF_DAY[day]
+        previous_total, previous_n = sums.get(bucket, (0, 0))
+        sums[bucket] = (previous_total + total, previous_n + n)
+    return sums
 
 
 def mood_curve(*, user: User) -> list[MoodBucket]:
@@ -275,12 +325,18 @@ def mood_curve(*, user: User) -> list[MoodBucket]:
 
 
 def recovery_figures(*, user: User, today: datetime.date | None = None) -> RecoveryFigures:
-    """Everything on My recovery but the lessons, in five queries whatever the data size."""
+    """Everything on My recovery but the lessons' page, in five queries whatever the data size.
+
+    The totals with the number of lessons written (one reflection per loss: the join adds no
+    rows), the months, the reasons, and the mood curve's two.
+    """
     totals = LostDeal.objects.filter(owner=user).aggregate(
         losses=Count("id"),
         # Only losses marked "moved on" have recovery days; both Count and Median skip NULLs.
         recovered=Count("recovery_days"),
         median=Median("recovery_days"),
+        # The lessons own_lessons lists.
+        lessons=Count("reflection__id", filter=~Q(reflection__lesson="")),
     )
     return RecoveryFigures(
         losses=totals["losses"],
@@ -289,6 +345,7 @@ def recovery_figures(*, user: User, today: datetime.date | None = None) -> Recov
         recovered=totals["recovered"],
         median_recovery_days=totals["median"],
         mood_curve=mood_curve(user=user),
+        lessons=totals["lessons"],
     )
 
 
@@ -298,6 +355,7 @@ def own_lessons(*, user: User) -> QuerySet[Reflection]:
         Reflection.objects.filter(deal__owner=user)
         .exclude(lesson="")
         .select_related("deal")
+        .only("lesson", "deal__code", "deal__name", "deal__lost_on")
         .order_by("-deal__lost_on", "-deal__created_at", "-pk")
     )
 

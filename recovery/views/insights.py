@@ -8,10 +8,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .. import charts, exports, selectors
+from .rendering import code_url, long_date
 
 LESSONS_PER_PAGE = 20
 
@@ -20,9 +22,21 @@ LESSONS_PER_PAGE = 20
 @require_GET
 def my_recovery(request):
     figures = selectors.recovery_figures(user=request.user)
-    lessons = Paginator(selectors.own_lessons(user=request.user), LESSONS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(selectors.own_lessons(user=request.user), LESSONS_PER_PAGE)
+    # Counted with the other figures, in the same query: the paginator need not count again.
+    paginator.count = figures.lessons
+    lessons = paginator.get_page(request.GET.get("page"))
+    loss_url = code_url("recovery:loss_detail")
+    lesson_rows = [
+        {
+            "lesson": reflection.lesson,
+            "deal_name": reflection.deal.name,
+            "deal_url": loss_url(reflection.deal.code),
+            "lost_on": long_date(reflection.deal.lost_on),
+            "lost_on_iso": reflection.deal.lost_on.isoformat(),
+        }
+        for reflection in lessons
+    ]
     months_chart = charts.bar_chart(
         [(m.month.strftime("%b"), m.count) for m in figures.months],
         id="losses-chart",
@@ -47,12 +61,18 @@ def my_recovery(request):
             f"{figures.reason_picks_outside} of {figures.reason_picks} reasons were outside your control."
         ),
     )
+    # Each month as the table names it (`|date:"F Y"`), worked out once here.
+    month_rows = [(f"{MONTHS[m.month.month]} {m.month.year}", m.count) for m in figures.months]
     return render(
         request,
         "recovery/my_recovery.html",
         {
             "figures": figures,
+            "month_rows": month_rows,
+            "first_month": month_rows[0][0],
+            "last_month": month_rows[-1][0],
             "lessons": lessons,
+            "lesson_rows": lesson_rows,
             "months_chart": months_chart,
             "mood_chart": mood_chart,
             "share_chart": share_chart,

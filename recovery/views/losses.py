@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from recovery import selectors, services
-from recovery.forms import CheckInForm, LossFilterForm, LostDealForm
-from recovery.models import Emotion
+from recovery.forms import LossFilterForm, LostDealForm
+from recovery.models import Emotion, Stage
+from recovery.views.rendering import amount, blank_check_in_fields, code_url, counted_page, short_date
 from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20
@@ -27,13 +27,35 @@ def loss_list(request):
     filter_form = LossFilterForm(request.GET or None)
     filters = filter_form.selector_kwargs()
     losses = selectors.own_losses(user=request.user, **filters)
-    page = Paginator(losses, LOSSES_PER_PAGE).get_page(request.GET.get("page"))
+    page = counted_page(losses, LOSSES_PER_PAGE, request.GET.get("page"))
     filtering = any(value not in (None, "") for key, value in filters.items() if key != "order")
     return render(
         request,
         "recovery/loss_list.html",
-        {"filter_form": filter_form, "page_obj": page, "filtering": filtering},
+        {"filter_form": filter_form, "page_obj": page, "rows": _loss_rows(page), "filtering": filtering},
     )
+
+
+STAGE_LABELS = dict(Stage.choices)
+
+
+def _loss_rows(deals) -> list[dict]:
+    """What each row of My losses shows, its link, date and amount worked out once here."""
+    detail_url = code_url("recovery:loss_detail")
+    return [
+        {
+            "name": deal.name,
+            "url": detail_url(deal.code),
+            "lost_on": short_date(deal.lost_on),
+            "stage": STAGE_LABELS.get(deal.stage, deal.stage),
+            "currency": deal.currency,
+            "amount": amount(deal.amount),
+            "reasons": ", ".join(reason.label for reason in deal.reasons.all()),
+            "status": deal.reflection.status,
+            "moved_on": deal.has_moved_on,
+        }
+        for deal in deals
+    ]
 
 
 @login_required
@@ -56,7 +78,7 @@ def loss_create(request):
 @login_required
 @require_safe
 def loss_detail(request, code):
-    deal = selectors.get_own_loss(user=request.user, code=code)
+    deal = selectors.get_own_loss_page(user=request.user, code=code)
     reflection = deal.reflection
     check_ins = list(deal.check_ins.all())
     context = {
@@ -68,7 +90,8 @@ def loss_detail(request, code):
         "emotions": [Emotion(value).label for value in reflection.emotions if value in Emotion.values],
         "answered_check_ins": [check_in for check_in in check_ins if check_in.answered_at is not None],
         "pending_check_ins": [check_in for check_in in check_ins if check_in.is_pending],
-        "check_in_form": CheckInForm(),
+        # An empty CheckInForm's fields, with its default ids (id_mood_0...).
+        "check_in_fields": blank_check_in_fields("id_"),
         "today": timezone.localdate(),
     }
     return render(request, "recovery/loss_detail.html", context)

@@ -5,7 +5,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from recovery import selectors
-from recovery.forms import CheckInForm
+from recovery.models import Source
+from recovery.views.rendering import blank_check_in_fields, code_url, long_date
 
 # The home page stays short: the rest is one click away (My losses, filtered).
 HOME_CHECK_INS_SHOWN = 10
@@ -16,24 +17,55 @@ HOME_REFLECTIONS_SHOWN = 10
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "landing.html")
-    due = list(selectors.due_check_ins(user=request.user))
+    due, due_count = selectors.due_check_ins_shown(user=request.user, limit=HOME_CHECK_INS_SHOWN)
     # One query fetches one more than shown, to know whether there are more.
     to_reflect = list(selectors.unfinished_reflections(user=request.user)[: HOME_REFLECTIONS_SHOWN + 1])
-    check_ins = [
-        # Each inline form gets its own ids; the field names stay those the answer view reads.
-        (check_in, CheckInForm(auto_id=f"check-in-{check_in.code}-%s"))
-        for check_in in due[:HOME_CHECK_INS_SHOWN]
-    ]
     return render(
         request,
         "recovery/home.html",
         {
-            "check_ins": check_ins,
-            "more_check_ins": len(due) - len(check_ins),
-            "to_reflect": to_reflect[:HOME_REFLECTIONS_SHOWN],
+            "check_ins": _check_in_rows(due),
+            "more_check_ins": due_count - len(due),
+            "to_reflect": _reflection_rows(to_reflect[:HOME_REFLECTIONS_SHOWN]),
             "more_to_reflect": len(to_reflect) > HOME_REFLECTIONS_SHOWN,
+            "next": request.get_full_path(),
         },
     )
+
+
+def _check_in_rows(check_ins) -> list[dict]:
+    """What each due check-in's card shows, its links and dates worked out once here."""
+    deal_url = code_url("recovery:loss_detail")
+    answer_url = code_url("recovery:check_in_answer")
+    dismiss_url = code_url("recovery:check_in_dismiss")
+    return [
+        {
+            "heading_id": f"check-in-title-{check_in.code.hex}",
+            "deal_name": check_in.deal.name,
+            "deal_url": deal_url(check_in.deal.code),
+            "lost_on": long_date(check_in.deal.lost_on),
+            "due_on": long_date(check_in.due_on),
+            "answer_url": answer_url(check_in.code),
+            "dismiss_url": dismiss_url(check_in.code),
+            # Each inline form gets its own ids; the field names stay those the answer view reads.
+            "fields": blank_check_in_fields(f"check-in-{check_in.code}-"),
+        }
+        for check_in in check_ins
+    ]
+
+
+def _reflection_rows(deals) -> list[dict]:
+    reflect_url = code_url("recovery:reflection_edit")
+    return [
+        {
+            "name": deal.name,
+            "url": reflect_url(deal.code),
+            "status": deal.reflection.status,
+            "source": deal.get_source_display() if deal.source != Source.MANUAL else "",
+            "lost_on": long_date(deal.lost_on),
+        }
+        for deal in deals
+    ]
 
 
 @never_cache

@@ -174,3 +174,30 @@ def test_home_runs_a_fixed_number_of_queries(owner, owner_client, django_assert_
             response = owner_client.get(HOME)
     assert response.status_code == 200
     assert "Check-ins due" in response.text
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_inline_check_in_fields_are_those_of_the_real_form(settings, debug):
+    """Home writes the fields of an empty check-in form once per process, then gives each its ids:
+    the markup must stay what the form, its widgets and _form_field.html render."""
+    from django.template.loader import render_to_string
+    from django.test.html import parse_html
+
+    from recovery.forms import CheckInForm
+    from recovery.views.rendering import blank_check_in_fields
+
+    settings.DEBUG = debug
+    form = CheckInForm(auto_id="check-in-abc-%s")
+    real = render_to_string("recovery/_check_in_fields.html", {"form": form})
+    assert parse_html(blank_check_in_fields("check-in-abc-")) == parse_html(real)
+    assert 'id="check-in-abc-mood_0"' in blank_check_in_fields("check-in-abc-")
+
+
+def test_home_shows_ten_check_ins_and_counts_the_others(owner, owner_client):
+    with time_machine.travel(DAY_0, tick=False) as traveller:
+        for i in range(4):
+            make_loss(owner, name=f"Loss {i}")
+        traveller.move_to(days_later(8))
+        response = owner_client.get(HOME)
+    assert response.text.count('class="card stack stack--tight check-in-card"') == 10
+    assert "2 more check-ins waiting." in response.text

@@ -352,8 +352,9 @@ def test_charts_are_labelled_svg_without_inline_styles_and_tables_have_captions(
 @pytest.mark.parametrize("count", [3, 50])
 def test_query_count_does_not_grow_with_the_data(django_assert_num_queries, owner_client, owner, count):
     make_history(owner, count)
-    # Session, user; totals, months, reasons, two for the mood curve; lessons count and page.
-    with django_assert_num_queries(9 + HEADER_QUERIES):
+    # Session, user; the totals (with the lessons' count), months, reasons, two for the mood
+    # curve; the page of lessons.
+    with django_assert_num_queries(8 + HEADER_QUERIES):
         response = owner_client.get(URL)
     assert response.context["figures"].losses == count
 

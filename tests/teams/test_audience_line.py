@@ -92,11 +92,11 @@ def test_the_line_never_lists_the_private_parts_as_shared(loss, team):
 @pytest.mark.parametrize(
     ("audience", "queries"),
     [
-        # Session, user, loss + reflection, reasons, check-ins, its share (none), the audience line's share.
-        (None, 7),
+        # Session, user, loss with its reflection and share, reasons, check-ins, the audience line's share.
+        (None, 6),
         # ... then the audience line's count of the team, or the trusted colleagues' names.
-        ("team", 8),
-        ("trusted", 8),
+        ("team", 7),
+        ("trusted", 7),
     ],
 )
 def test_loss_page_runs_a_fixed_number_of_queries(
