@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 
 from recovery.models import LossReason, Reflection
 
-from .access import visible_shares
+from .access import newest_visible_shares, visible_share_count, visible_to
 from .models import Audience, Comment, Encouragement, Notification, SharedLoss, User
 
 
@@ -99,17 +99,24 @@ def shared_card(
 # The feed
 
 
-def feed(user: User) -> QuerySet[SharedLoss]:
-    """The shared losses the user may see, newest first, with their support counts.
-
-    Paginated, it reads a page in three queries: the count, the page, the reasons.
+class Feed:
+    """The shared losses the user may see, newest first, with their support counts: the object
+    list of a Paginator, which reads a page of it in three queries: the count, the page, the reasons.
     """
-    return (
-        with_support_counts(visible_shares(user))
-        .select_related("deal__owner", "team")
-        .prefetch_related(Prefetch("deal__reasons", queryset=LossReason.objects.all()))
-        .order_by("-shared_at", "-pk")
-    )
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def count(self) -> int:
+        return visible_share_count(self.user)
+
+    def __getitem__(self, page: slice) -> list[SharedLoss]:
+        shares = (
+            with_support_counts(newest_visible_shares(self.user, stop=page.stop))
+            .select_related("deal__owner", "team")
+            .prefetch_related(Prefetch("deal__reasons", queryset=LossReason.objects.all()))
+        )
+        return list(shares[page])
 
 
 def feed_cards(shares, *, viewer: User) -> list[SharedCard]:
@@ -214,7 +221,7 @@ def notifications_for(user: User) -> QuerySet[Notification]:
     Someone who left a team does not see even the title of a loss shared with it.
     """
     return (
-        Notification.objects.filter(recipient=user, shared__in=visible_shares(user))
+        Notification.objects.filter(visible_to(user, "shared"), recipient=user)
         .select_related("actor", "shared__deal", "shared__team")
         .order_by("-created_at", "-pk")
     )

@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from teams import access, selectors
 from teams import services as team_services
-from teams.models import Comment, Encouragement, SharedLoss
+from teams.models import Comment, Encouragement, Membership, SharedLoss, TrustedColleague
 from teams.views.feed import SHARES_PER_PAGE
-from tests.conftest import HEADER_QUERIES, make_loss, make_user, share
+from tests.conftest import HEADER_QUERIES, join, make_loss, make_user, share
 
 FEED = reverse("teams:feed")
 
@@ -87,6 +88,43 @@ def test_an_unshared_loss_leaves_the_feed(client, owner, team, teammate):
     team_services.loss_unshare(shared=shared)
     client.force_login(teammate)
     assert "Globex expansion" not in client.get(FEED).text
+
+
+def test_the_feed_lists_exactly_what_the_access_rule_lets_each_person_see(
+    owner, team, teammate, trusted, manager, former_member, other_team_member, outsider
+):
+    """The feed lists shares through the rule's three parts (teams.access.newest_visible_shares
+    and visible_share_count); it must agree with the rule itself (visible_shares) on every page,
+    for every persona, including the owner's shares with a team they have since left."""
+    old_team = team_services.team_create(creator=outsider, name="Old Team")
+    join(old_team, owner)
+    trusted_left = make_user("trusted-left@example.com", "Tess Trustedleft")
+    join(old_team, trusted_left)
+    TrustedColleague.objects.create(owner=owner, colleague=trusted_left)
+    with_team = [share(make_loss(owner, name=f"Team {n}", days_ago=n), team=team) for n in range(5)]
+    with_trusted = [share(make_loss(owner, name=f"Trusted {n}", days_ago=n)) for n in range(4)]
+    with_old_team = share(make_loss(owner, name="Old team"), team=old_team)
+    by_teammate = share(make_loss(teammate, name="Teammate's"), team=team)
+    # Leaving through the services unshares what one shared with the team; the rule holds without.
+    Membership.objects.filter(team=old_team, user__in=[owner, trusted_left]).delete()
+
+    expected = {
+        owner: {*with_team, *with_trusted, with_old_team, by_teammate},
+        teammate: {*with_team, by_teammate},
+        manager: {*with_team, by_teammate},
+        trusted: {*with_team, *with_trusted, by_teammate},
+        trusted_left: set(),  # trusted, but no longer shares a team with the owner
+        outsider: {with_old_team},  # still in the team the owner left
+        former_member: set(),
+        other_team_member: set(),
+    }
+    for person, shares in expected.items():
+        newest_first = sorted(shares, key=lambda shared: (shared.shared_at, shared.pk), reverse=True)
+        assert set(access.visible_shares(person)) == shares, person
+        feed = selectors.Feed(person)
+        assert feed.count() == len(shares), person
+        for start in range(0, len(shares) + 3, 3):
+            assert feed[start : start + 3] == newest_first[start : start + 3], (person, start)
 
 
 # ---------------------------------------------------------------- what is shown
