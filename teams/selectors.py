@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
+from django.urls import reverse
 
 from recovery.models import LossReason, Reflection
 
@@ -20,19 +20,19 @@ from .access import newest_visible_shares, visible_share_count, visible_to
 from .models import Audience, Comment, Encouragement, Notification, SharedLoss, User
 
 
-def _count_of(queryset: QuerySet) -> Coalesce:
-    """A correlated COUNT(*) of `queryset` per shared loss (0 when none), for annotate()."""
-    counted = (
-        queryset.filter(shared=OuterRef("pk")).order_by().values("shared").annotate(n=Count("pk")).values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+def _count_of(model, condition: str = "") -> Func:
+    """A correlated COUNT(*) of `model`'s rows per shared loss, for annotate(). In SQL: built
+    through the ORM, the two counts of the feed cost 1.5 ms of Python per page."""
+    table = model._meta.db_table
+    count = f"SELECT COUNT(*) FROM {table} counted WHERE counted.shared_id = %(expressions)s"  # noqa: S608
+    return Func(F("pk"), template=f"({count}{condition})", output_field=IntegerField())
 
 
 def with_support_counts(shares: QuerySet[SharedLoss]) -> QuerySet[SharedLoss]:
     """Counts of encouragement and of comments the audience can see (hidden ones are not counted)."""
     return shares.annotate(
-        encouragement_count=_count_of(Encouragement.objects.all()),
-        comment_count=_count_of(Comment.objects.filter(hidden_at__isnull=True)),
+        encouragement_count=_count_of(Encouragement),
+        comment_count=_count_of(Comment, " AND counted.hidden_at IS NULL"),
     )
 
 
@@ -52,6 +52,7 @@ class SharedCard:
     is_mine: bool
     team_name: str  # "" when shared with trusted colleagues
     shared_at: datetime
+    url: str  # the shared loss's page
     encouragement_count: int = 0
     comment_count: int = 0
     lesson: str = ""  # only if the owner included it
@@ -72,8 +73,10 @@ def shared_card(
     lesson: str = "",
     encouragement_count: int | None = None,
     comment_count: int | None = None,
+    reasons: list[tuple[str, bool]] | None = None,
 ) -> SharedCard:
-    """The card of a shared loss. Counts default to those annotated by `with_support_counts`."""
+    """The card of a shared loss. Counts default to those annotated by `with_support_counts`,
+    reasons to the deal's."""
     deal = shared.deal
     return SharedCard(
         code=deal.code,
@@ -82,12 +85,17 @@ def shared_card(
         lost_on=deal.lost_on,
         amount=deal.amount if shared.show_amount else None,
         currency=deal.currency if shared.show_amount else "",
-        reasons=[(reason.label, reason.outside_control) for reason in deal.reasons.all()],
+        reasons=(
+            [(reason.label, reason.outside_control) for reason in deal.reasons.all()]
+            if reasons is None
+            else reasons
+        ),
         message=shared.message,
         owner_name=deal.owner.name,
         is_mine=deal.owner_id == viewer.pk,
         team_name=shared.team.name if shared.audience == Audience.TEAM else "",
         shared_at=shared.shared_at,
+        url=reverse("teams:shared_loss", kwargs={"code": deal.code}),
         encouragement_count=(
             getattr(shared, "encouragement_count", 0) if encouragement_count is None else encouragement_count
         ),
@@ -100,8 +108,9 @@ def shared_card(
 
 
 class Feed:
-    """The shared losses the user may see, newest first, with their support counts: the object
-    list of a Paginator, which reads a page of it in three queries: the count, the page, the reasons.
+    """The cards of the shared losses the user may see, newest first, with their support counts:
+    the object list of a Paginator, which reads a page of it in three queries: the count, the
+    page, the reasons.
     """
 
     def __init__(self, user: User):
@@ -110,17 +119,25 @@ class Feed:
     def count(self) -> int:
         return visible_share_count(self.user)
 
-    def __getitem__(self, page: slice) -> list[SharedLoss]:
-        shares = (
-            with_support_counts(newest_visible_shares(self.user, stop=page.stop))
-            .select_related("deal__owner", "team")
-            .prefetch_related(Prefetch("deal__reasons", queryset=LossReason.objects.all()))
+    def __getitem__(self, page: slice) -> list[SharedCard]:
+        shares = list(
+            with_support_counts(newest_visible_shares(self.user, stop=page.stop)).select_related(
+                "deal__owner", "team"
+            )[page]
         )
-        return list(shares[page])
+        reasons = _reasons_of([shared.deal_id for shared in shares])
+        return [shared_card(shared, viewer=self.user, reasons=reasons[shared.deal_id]) for shared in shares]
 
 
-def feed_cards(shares, *, viewer: User) -> list[SharedCard]:
-    return [shared_card(shared, viewer=viewer) for shared in shares]
+def _reasons_of(deal_ids: list[int]) -> dict[int, list[tuple[str, bool]]]:
+    """The reasons of each deal, in their order, as (label, outside the rep's control)."""
+    reasons = defaultdict(list)
+    rows = LossReason.objects.filter(lost_deals__in=deal_ids).values_list(
+        "lost_deals", "label", "outside_control"
+    )
+    for deal_id, label, outside_control in rows:
+        reasons[deal_id].append((label, outside_control))
+    return reasons
 
 
 # One shared loss
