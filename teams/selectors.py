@@ -153,10 +153,22 @@ class EncouragementButton:
 
 
 @dataclass(frozen=True)
+class CommentItem:
+    """A comment as its page shows it."""
+
+    code: uuid.UUID
+    author_id: int | None  # None once its author deleted their account
+    author_name: str | None
+    body: str
+    created_at: datetime
+    hidden_at: datetime | None
+
+
+@dataclass(frozen=True)
 class SharedLossPage:
     card: SharedCard
     encouragements: list[EncouragementButton]
-    comments: list[Comment]  # oldest first; hidden ones only for the owner
+    comments: list[CommentItem]  # oldest first; hidden ones only for the owner
 
 
 def encouragement_buttons(shared: SharedLoss, *, viewer: User) -> list[EncouragementButton]:
@@ -193,12 +205,13 @@ def encouragement_buttons(shared: SharedLoss, *, viewer: User) -> list[Encourage
     ]
 
 
-def comments_for(shared: SharedLoss, *, viewer: User) -> list[Comment]:
+def comments_for(shared: SharedLoss, *, viewer: User) -> list[CommentItem]:
     """Oldest first. Hidden comments only for the loss's owner, who hid them."""
-    comments = Comment.objects.filter(shared=shared).select_related("author").order_by("created_at", "pk")
+    comments = Comment.objects.filter(shared=shared).order_by("created_at", "pk")
     if shared.deal.owner_id != viewer.pk:
         comments = comments.filter(hidden_at__isnull=True)
-    return list(comments)
+    fields = ("code", "author_id", "author__name", "body", "created_at", "hidden_at")
+    return [CommentItem(*row) for row in comments.values_list(*fields)]
 
 
 def shared_lesson(shared: SharedLoss) -> str:
