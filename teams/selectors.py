@@ -270,4 +270,5 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 def unread_notification_count(user: User) -> int:
     """Unread notifications about losses the user can still see (what the header should count)."""
-    return notifications_for(user).filter(read_at__isnull=True).count()
+    unread = Notification.objects.filter(visible_to(user, "shared"), recipient=user, read_at__isnull=True)
+    return unread.count()
