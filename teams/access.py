@@ -51,10 +51,11 @@ _TRUSTING_TEAMMATES = (
 )
 
 # On a share, with its `{owner}` (its deal's), `{audience}` and `{team}` columns.
+_TEAM, _TRUSTED = f"'{Audience.TEAM.value}'", f"'{Audience.TRUSTED.value}'"
 _MAY_SEE = (
     "{owner} = %s"
-    f" OR ({{audience}} = 'team' AND {{team}} IN ({_MY_TEAMS}))"
-    f" OR ({{audience}} = 'trusted' AND {{owner}} IN ({_TRUSTING_TEAMMATES}))"
+    f" OR ({{audience}} = {_TEAM} AND {{team}} IN ({_MY_TEAMS}))"
+    f" OR ({{audience}} = {_TRUSTED} AND {{owner}} IN ({_TRUSTING_TEAMMATES}))"
 )
 
 
@@ -139,7 +140,7 @@ _MY_DEALS = "SELECT mine.id FROM recovery_lostdeal mine WHERE mine.owner_id = %s
 _TRUSTING_DEALS = (
     f"SELECT theirs.id FROM recovery_lostdeal theirs WHERE theirs.owner_id IN ({_TRUSTING_TEAMMATES})"  # noqa: S608
 )
-_WITH_MY_TEAMS = f"s.audience = 'team' AND s.team_id IN ({_MY_TEAMS})"
+_WITH_MY_TEAMS = f"s.audience = {_TEAM} AND s.team_id IN ({_MY_TEAMS})"
 
 
 def _visible_share_parts() -> list[str]:
@@ -154,7 +155,7 @@ def _visible_share_parts() -> list[str]:
         f"SELECT s.id, s.shared_at FROM teams_sharedloss s WHERE s.deal_id {is_one_of.format(_MY_DEALS)}"  # noqa: S608
         f" AND NOT ({_WITH_MY_TEAMS})",
         # Shared with their trusted colleagues by teammates who trust me.
-        f"SELECT s.id, s.shared_at FROM teams_sharedloss s WHERE s.audience = 'trusted'"  # noqa: S608
+        f"SELECT s.id, s.shared_at FROM teams_sharedloss s WHERE s.audience = {_TRUSTED}"  # noqa: S608
         f" AND s.deal_id {is_one_of.format(_TRUSTING_DEALS)}",
     ]
 
