@@ -165,8 +165,10 @@ def _connection():
 
 
 def visible_share_count(user: User) -> int:
-    """How many shared losses the user may see: `visible_shares(user).count()`, faster."""
-    sql = f"SELECT COUNT(*) FROM ({' UNION ALL '.join(_visible_share_parts())}) visible"  # noqa: S608
+    """How many shared losses the user may see: `visible_shares(user).count()`, faster. The parts
+    are disjoint: the sum of their counts (cheaper than the count of their UNION ALL)."""
+    counts = [f"(SELECT COUNT(*) FROM ({part}) part{n})" for n, part in enumerate(_visible_share_parts())]  # noqa: S608
+    sql = f"SELECT {' + '.join(counts)}"
     with _connection().cursor() as cursor:
         cursor.execute(sql, _me(user.pk, sql))
         return cursor.fetchone()[0]
