@@ -57,9 +57,8 @@ def _render_shared_loss(request, shared: SharedLoss, *, comment_form=None, nudge
 @login_required
 @require_safe
 def feed(request):
-    page = Paginator(selectors.feed(request.user), SHARES_PER_PAGE).get_page(request.GET.get("page"))
-    cards = selectors.feed_cards(page.object_list, viewer=request.user)
-    return render(request, "teams/feed.html", {"page_obj": page, "cards": cards})
+    page = Paginator(selectors.Feed(request.user), SHARES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "teams/feed.html", {"page_obj": page, "cards": page.object_list})
 
 
 @login_required

@@ -20,7 +20,9 @@ def notification_list(request):
     notifications = selectors.notifications_for(request.user)
     page = Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     unread = selectors.unread_notification_count(request.user)
-    return render(request, "teams/notifications.html", {"page_obj": page, "unread": unread})
+    # The header shows the same count: given here, it is not counted twice.
+    context = {"page_obj": page, "unread": unread, "unread_notifications": unread}
+    return render(request, "teams/notifications.html", context)
 
 
 @login_required

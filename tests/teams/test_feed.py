@@ -3,13 +3,15 @@
 import datetime
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 
+from teams import access, selectors
 from teams import services as team_services
-from teams.models import Comment, Encouragement, SharedLoss
+from teams.models import Comment, Encouragement, Membership, SharedLoss, TrustedColleague
 from teams.views.feed import SHARES_PER_PAGE
-from tests.conftest import HEADER_QUERIES, make_loss, make_user, share
+from tests.conftest import HEADER_QUERIES, join, make_loss, make_user, share
 
 FEED = reverse("teams:feed")
 
@@ -87,6 +89,47 @@ def test_an_unshared_loss_leaves_the_feed(client, owner, team, teammate):
     team_services.loss_unshare(shared=shared)
     client.force_login(teammate)
     assert "Globex expansion" not in client.get(FEED).text
+
+
+def test_the_feed_lists_exactly_what_the_access_rule_lets_each_person_see(
+    owner, team, teammate, trusted, manager, former_member, other_team_member, outsider
+):
+    """The feed lists shares through the rule's three parts (teams.access.newest_visible_shares
+    and visible_share_count); it must agree with the rule itself (visible_shares) on every page,
+    for every persona, including the owner's shares with a team they have since left."""
+    old_team = team_services.team_create(creator=outsider, name="Old Team")
+    join(old_team, owner)
+    trusted_left = make_user("trusted-left@example.com", "Tess Trustedleft")
+    join(old_team, trusted_left)
+    TrustedColleague.objects.create(owner=owner, colleague=trusted_left)
+    with_team = [share(make_loss(owner, name=f"Team {n}", days_ago=n), team=team) for n in range(5)]
+    with_trusted = [share(make_loss(owner, name=f"Trusted {n}", days_ago=n)) for n in range(4)]
+    with_old_team = share(make_loss(owner, name="Old team"), team=old_team)
+    by_teammate = share(make_loss(teammate, name="Teammate's"), team=team)
+    # Leaving through the services unshares what one shared with the team; the rule holds without.
+    Membership.objects.filter(team=old_team, user__in=[owner, trusted_left]).delete()
+
+    expected = {
+        owner: {*with_team, *with_trusted, with_old_team, by_teammate},
+        teammate: {*with_team, by_teammate},
+        manager: {*with_team, by_teammate},
+        trusted: {*with_team, *with_trusted, by_teammate},
+        trusted_left: set(),  # trusted, but no longer shares a team with the owner
+        outsider: {with_old_team},  # still in the team the owner left
+        former_member: set(),
+        other_team_member: set(),
+    }
+    for person, shares in expected.items():
+        newest_first = [
+            shared.deal.code
+            for shared in sorted(shares, key=lambda shared: (shared.shared_at, shared.pk), reverse=True)
+        ]
+        assert set(access.visible_shares(person)) == shares, person
+        feed = selectors.Feed(person)
+        assert feed.count() == len(shares), person
+        for start in range(0, len(shares) + 3, 3):
+            page = [card.code for card in feed[start : start + 3]]
+            assert page == newest_first[start : start + 3], (person, start)
 
 
 # ---------------------------------------------------------------- what is shown
@@ -227,3 +270,38 @@ def test_feed_runs_a_fixed_number_of_queries(
     assert all(
         card.encouragement_count == 1 and card.comment_count == 1 for card in response.context["cards"]
     )
+
+
+# ---------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata"])
+def test_cards_and_comments_write_their_dates_as_the_date_filter_does(zone):
+    """SharedCard and CommentItem write their dates themselves (the date filter costs five times
+    more); the text must be what {{ value|date:"…" }} writes, in the current time zone."""
+    page = Template(
+        "{{ at|date:'c' }}|{{ at|date:'j M Y' }}|{{ at|date:'j M Y, H:i' }}|{{ on|date:'j M Y' }}"
+    )
+    moments = [
+        datetime.datetime(2026, month, day, hour, minute, tzinfo=datetime.UTC)
+        for month, day, hour, minute in [
+            (1, 1, 0, 0),
+            (3, 29, 1, 30),
+            (9, 9, 23, 59),
+            (10, 25, 0, 5),
+            (12, 31, 23, 0),
+        ]
+    ] + [datetime.datetime(987, 5, 4, 3, 2, tzinfo=datetime.UTC)]
+    with timezone.override(zone):
+        for at in moments:
+            on = at.date()
+            card = selectors.SharedCard(
+                code=None, title="", stage="", lost_on=on, amount=None, currency="", reasons=[],
+                message="", owner_name="", is_mine=False, team_name="", shared_at=at, url="",
+            )  # fmt: skip
+            comment = selectors.CommentItem(
+                code=None, author_id=None, author_name=None, body="", created_at=at, hidden_at=None
+            )
+            ours = f"{card.shared_at_iso}|{card.shared_on}|{comment.created_on}|{card.lost_on_display}"
+            assert comment.created_at_iso == card.shared_at_iso
+            assert ours == page.render(Context({"at": at, "on": on})), (zone, at)
