@@ -14,28 +14,12 @@ from decimal import Decimal
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 
+from recovery.dates import short_date, short_date_time
 from recovery.models import LossReason, Reflection
 
 from .access import newest_visible_shares, visible_share_count, visible_to
 from .models import Audience, Comment, Encouragement, Notification, SharedLoss, User
-
-
-def _day(value: date) -> str:
-    """`value`, a date, as {{ value|date:"j M Y" }} writes it (day, month's abbreviation, year).
-
-    The date filter takes 35-45 us a date on the bench machine, and a feed page shows 40, a
-    shared loss a date per comment: the same letters written directly take a fifth of that.
-    tests/teams/test_feed.py checks both give the same text.
-    """
-    return f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
-
-
-def _day_and_time(value: datetime) -> str:
-    """`value`, an aware datetime, as {{ value|date:"j M Y, H:i" }} writes it, in local time."""
-    local = timezone.localtime(value)
-    return f"{_day(local)}, {local.hour:02d}:{local.minute:02d}"
 
 
 def _count_of(model, condition: str = "") -> Func:
@@ -91,12 +75,12 @@ class SharedCard:
     @property
     def shared_on(self) -> str:
         """What |date:"j M Y" writes."""
-        return _day(timezone.localtime(self.shared_at))
+        return short_date(timezone.localtime(self.shared_at))
 
     @property
     def lost_on_display(self) -> str:
         """What |date:"j M Y" writes."""
-        return _day(self.lost_on)
+        return short_date(self.lost_on)
 
 
 def shared_card(
@@ -204,7 +188,7 @@ class CommentItem:
     @property
     def created_on(self) -> str:
         """What |date:"j M Y, H:i" writes."""
-        return _day_and_time(self.created_at)
+        return short_date_time(self.created_at)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .. import charts, exports, selectors
-from .rendering import code_url, long_date
+from ..dates import long_date
+from .rendering import code_url
 
 LESSONS_PER_PAGE = 20
 

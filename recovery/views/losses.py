@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from recovery import selectors, services
+from recovery.dates import short_date
 from recovery.forms import LossFilterForm, LostDealForm
 from recovery.models import Emotion, Stage
-from recovery.views.rendering import amount, blank_check_in_fields, code_url, counted_page, short_date
+from recovery.views.rendering import amount, blank_check_in_fields, code_url, counted_page
 from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20

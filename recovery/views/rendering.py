@@ -1,7 +1,7 @@
-"""Cheap pieces for pages that repeat a row many times: URLs, dates and empty check-in forms.
+"""Cheap pieces for pages that repeat a row many times: URLs, amounts and empty check-in forms.
 
-Rendering dominates the cost of the rep's pages, so a row's links and dates are worked out here
-once per page (not with a `{% url %}` and a `|date` per row), and the markup of an empty
+Rendering dominates the cost of the rep's pages, so a row's links are worked out here once per
+page (not with a `{% url %}` per row; dates: recovery/dates.py), and the markup of an empty
 check-in form, the same for every form but for its ids, is rendered once per process through
 the real form, widgets and _form_field.html, then given each form's ids.
 """
@@ -15,7 +15,6 @@ from django.db.models import Count, QuerySet, Window
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery.forms import CheckInForm
@@ -27,16 +26,6 @@ def code_url(viewname: str) -> Callable[[object], str]:
     """A function giving `reverse(viewname, kwargs={"code": code})`, reversing only once."""
     prefix, _, suffix = reverse(viewname, kwargs={"code": _CODE_MARKER}).partition(_CODE_MARKER)
     return lambda code: f"{prefix}{code}{suffix}"
-
-
-def long_date(value) -> str:
-    """`value|date:"j F Y"` (26 November 2026), without the template filter's cost per call."""
-    return f"{value.day} {MONTHS[value.month]} {value.year}"
-
-
-def short_date(value) -> str:
-    """`value|date:"j M Y"` (26 Nov 2026)."""
-    return f"{value.day} {str(MONTHS_3[value.month]).title()} {value.year}"
 
 
 def amount(value) -> str | None:

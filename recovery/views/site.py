@@ -5,8 +5,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from recovery import selectors
+from recovery.dates import long_date
 from recovery.models import Source
-from recovery.views.rendering import blank_check_in_fields, code_url, long_date
+from recovery.views.rendering import blank_check_in_fields, code_url
 
 # The home page stays short: the rest is one click away (My losses, filtered).
 HOME_CHECK_INS_SHOWN = 10
