@@ -10,7 +10,7 @@ from recovery import selectors, services
 from recovery.dates import short_date
 from recovery.forms import LossFilterForm, LostDealForm
 from recovery.models import Emotion, Stage
-from recovery.views.rendering import amount, blank_check_in_fields, code_url, counted_page
+from recovery.views.rendering import blank_check_in_fields, code_url, counted_page
 from teams.access import audience_line
 
 LOSSES_PER_PAGE = 20
@@ -41,7 +41,7 @@ STAGE_LABELS = dict(Stage.choices)
 
 
 def _loss_rows(deals) -> list[dict]:
-    """What each row of My losses shows, its link, date and amount worked out once here."""
+    """What each row of My losses shows, its link and date worked out once here."""
     detail_url = code_url("recovery:loss_detail")
     return [
         {
@@ -50,7 +50,7 @@ def _loss_rows(deals) -> list[dict]:
             "lost_on": short_date(deal.lost_on),
             "stage": STAGE_LABELS.get(deal.stage, deal.stage),
             "currency": deal.currency,
-            "amount": amount(deal.amount),
+            "amount": deal.amount,
             "reasons": ", ".join(reason.label for reason in deal.reasons.all()),
             "status": deal.reflection.status,
             "moved_on": deal.has_moved_on,

@@ -1,4 +1,4 @@
-"""Cheap pieces for pages that repeat a row many times: URLs, amounts and empty check-in forms.
+"""Cheap pieces for pages that repeat a row many times: URLs, pages and empty check-in forms.
 
 Rendering dominates the cost of the rep's pages, so a row's links are worked out here once per
 page (not with a `{% url %}` per row; dates: recovery/dates.py), and the markup of an empty
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
-from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -26,11 +25,6 @@ def code_url(viewname: str) -> Callable[[object], str]:
     """A function giving `reverse(viewname, kwargs={"code": code})`, reversing only once."""
     prefix, _, suffix = reverse(viewname, kwargs={"code": _CODE_MARKER}).partition(_CODE_MARKER)
     return lambda code: f"{prefix}{code}{suffix}"
-
-
-def amount(value) -> str | None:
-    """An amount as recovery/_loss_amount.html shows it (`|floatformat:"-2g"`), None for none."""
-    return None if value is None else floatformat(value, "-2g")
 
 
 def counted_page(queryset: QuerySet, per_page: int, number) -> Page:
