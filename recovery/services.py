@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,25 @@ def prompt_dates(lost_on: datetime.date, today: datetime.date) -> list[datetime.
     """The check-in prompts still ahead: a loss logged late skips the days already past."""
     dates = [lost_on + datetime.timedelta(days=d) for d in CheckIn.PROMPT_DAYS]
     return [d for d in dates if d > today]
+
+
+def _prompts(deal: LostDeal, *, skip: Iterable[datetime.date] = ()) -> list[CheckIn]:
+    """The check-in prompts still ahead for a loss, but for the days in `skip`."""
+    today = timezone.localdate()
+    return [
+        CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
+        for due_on in prompt_dates(deal.lost_on, today)
+        if due_on not in skip
+    ]
+
+
+def lost_deals_prepare(*, deals: Sequence[LostDeal]) -> None:
+    """Give new losses their empty reflection and their check-in prompts.
+
+    Both carry their deal's owner: the morale dashboard reads a team's moods by owner.
+    """
+    Reflection.objects.bulk_create(Reflection(deal=deal, owner_id=deal.owner_id) for deal in deals)
+    CheckIn.objects.bulk_create(prompt for deal in deals for prompt in _prompts(deal))
 
 
 def _recovery_days(deal: LostDeal) -> int:
@@ -68,11 +87,7 @@ def lost_deal_create(
                 crm_reason=crm_reason,
             )
             deal.reasons.set(reasons)
-            Reflection.objects.create(deal=deal, owner_id=deal.owner_id)
-            CheckIn.objects.bulk_create(
-                CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
-                for due_on in prompt_dates(lost_on, timezone.localdate())
-            )
+            lost_deals_prepare(deals=[deal])
     except IntegrityError:
         # The same submission or CRM record won a race with this one.
         if same is None:
@@ -115,11 +130,7 @@ def lost_deal_update(
         # Prompts not yet answered follow the new date.
         deal.check_ins.filter(due_on__isnull=False, answered_at__isnull=True).delete()
         answered = set(deal.check_ins.filter(due_on__isnull=False).values_list("due_on", flat=True))
-        CheckIn.objects.bulk_create(
-            CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
-            for due_on in prompt_dates(lost_on, timezone.localdate())
-            if due_on not in answered
-        )
+        CheckIn.objects.bulk_create(_prompts(deal, skip=answered))
     return deal
 
 

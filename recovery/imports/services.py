@@ -6,8 +6,8 @@ from itertools import batched
 from django.db import transaction
 from django.utils import timezone
 
-from recovery.models import CheckIn, CsvImport, LostDeal, Reflection, Source
-from recovery.services import prompt_dates
+from recovery.models import CsvImport, LostDeal, Source
+from recovery.services import lost_deals_prepare
 from teams.models import User
 
 from .files import Upload
@@ -87,10 +87,4 @@ def _create_losses(owner: User, rows: Sequence[DealRow]) -> None:
         for deal, row in zip(deals, rows, strict=True)
         for reason in row.reasons
     )
-    Reflection.objects.bulk_create(Reflection(deal=deal, owner_id=deal.owner_id) for deal in deals)
-    today = timezone.localdate()
-    CheckIn.objects.bulk_create(
-        CheckIn(deal=deal, owner_id=deal.owner_id, due_on=due_on)
-        for deal in deals
-        for due_on in prompt_dates(deal.lost_on, today)
-    )
+    lost_deals_prepare(deals=deals)
