@@ -182,7 +182,6 @@ class RecoveryFigures:
     recovered: int  # losses marked "moved on", which the median is based on
     median_recovery_days: float | None
     mood_curve: list[MoodBucket]
-    lessons: int = 0  # lessons written down (own_lessons counts the same)
 
     @property
     def losses_in_months(self) -> int:
@@ -325,18 +324,12 @@ def mood_curve(*, user: User) -> list[MoodBucket]:
 
 
 def recovery_figures(*, user: User, today: datetime.date | None = None) -> RecoveryFigures:
-    """Everything on My recovery but the lessons' page, in five queries whatever the data size.
-
-    The totals with the number of lessons written (one reflection per loss: the join adds no
-    rows), the months, the reasons, and the mood curve's two.
-    """
+    """Everything on My recovery but the lessons, in five queries whatever the data size."""
     totals = LostDeal.objects.filter(owner=user).aggregate(
         losses=Count("id"),
         # Only losses marked "moved on" have recovery days; both Count and Median skip NULLs.
         recovered=Count("recovery_days"),
         median=Median("recovery_days"),
-        # The lessons own_lessons lists.
-        lessons=Count("reflection__id", filter=~Q(reflection__lesson="")),
     )
     return RecoveryFigures(
         losses=totals["losses"],
@@ -345,7 +338,6 @@ def recovery_figures(*, user: User, today: datetime.date | None = None) -> Recov
         recovered=totals["recovered"],
         median_recovery_days=totals["median"],
         mood_curve=mood_curve(user=user),
-        lessons=totals["lessons"],
     )
 
 

@@ -4,7 +4,6 @@ import csv
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from .. import charts, exports, selectors
 from ..dates import long_date
-from .rendering import code_url
+from .rendering import code_url, counted_page
 
 LESSONS_PER_PAGE = 20
 
@@ -23,10 +22,9 @@ LESSONS_PER_PAGE = 20
 @require_GET
 def my_recovery(request):
     figures = selectors.recovery_figures(user=request.user)
-    paginator = Paginator(selectors.own_lessons(user=request.user), LESSONS_PER_PAGE)
-    # Counted with the other figures, in the same query: the paginator need not count again.
-    paginator.count = figures.lessons
-    lessons = paginator.get_page(request.GET.get("page"))
+    lessons = counted_page(
+        selectors.own_lessons(user=request.user), LESSONS_PER_PAGE, request.GET.get("page")
+    )
     loss_url = code_url("recovery:loss_detail")
     lesson_rows = [
         {
