@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup
 from django.shortcuts import get_object_or_404
 
-from .models import Audience, Comment, Membership, Role, SharedLoss, Team, TrustedColleague, User
+from .models import Audience, Comment, Membership, Role, SharedLoss, Team, User
 
 SHARED_PARTS = "They see what you chose to share, never your feelings, notes or check-ins."
 
@@ -206,17 +206,18 @@ def get_comment_for_loss_owner(user: User, code) -> Comment:
     )
 
 
+def trusted_audience(owner: User) -> QuerySet[User]:
+    """Whom sharing with trusted colleagues reaches: the owner's trusted colleagues who still
+    share a team with them."""
+    return teammates(owner).filter(trust_received__owner=owner)
+
+
 def audience_of(shared: SharedLoss) -> QuerySet[User]:
     """The people who can see a shared loss, its owner excluded."""
     owner = shared.deal.owner
-    if shared.audience == Audience.TEAM:
-        people = User.objects.filter(memberships__team=shared.team)
-    else:
-        people = User.objects.filter(
-            Exists(TrustedColleague.objects.filter(owner=owner, colleague=OuterRef("pk"))),
-            Exists(Membership.objects.filter(user=OuterRef("pk"), team__in=team_ids_of(owner))),
-        )
-    return people.exclude(pk=owner.pk).order_by("name", "email")
+    if shared.audience == Audience.TRUSTED:
+        return trusted_audience(owner)
+    return User.objects.filter(memberships__team=shared.team).exclude(pk=owner.pk).order_by("name", "email")
 
 
 def get_team_for_member(user: User, code) -> Team:

@@ -49,7 +49,7 @@ def render_reflection_page(request, deal: LostDeal, *, form=None, share_form=Non
         share_form = share_form or ShareForm(owner=owner)
         has_teams = bool(share_form.teams)
         if has_teams:
-            trusted = list(access.teammates(owner).filter(trust_received__owner=owner))
+            trusted = list(access.trusted_audience(owner))
         audience_line = None  # The section offers the share form instead.
     else:
         share_form = None

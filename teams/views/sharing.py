@@ -41,11 +41,6 @@ def trusted_colleagues(request):
     return render(request, "teams/trusted_colleagues.html", {"form": form})
 
 
-def _shares_with_trusted(owner) -> bool:
-    """Whether sharing with trusted colleagues reaches anyone: one of them is still a teammate."""
-    return access.teammates(owner).filter(trust_received__owner=owner).exists()
-
-
 @login_required
 @require_POST
 def share_create(request, code):
@@ -59,7 +54,7 @@ def share_create(request, code):
     form = ShareForm(request.POST, owner=request.user)
     if form.is_valid():
         audience, team = form.audience_and_team()
-        if audience == Audience.TRUSTED and not _shares_with_trusted(request.user):
+        if audience == Audience.TRUSTED and not access.trusted_audience(request.user).exists():
             form.add_error(
                 "audience",
                 "You haven't picked any trusted colleagues from your teams yet. "
