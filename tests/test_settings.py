@@ -51,3 +51,9 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_development_mode_needs_no_secret_key():
     result = manage("check", DJANGO_DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+def test_an_anonymity_threshold_below_three_refuses_to_start():
+    result = manage("check", DJANGO_DEBUG="true", REBOUND_MORALE_MIN_GROUP="2")
+    assert result.returncode != 0
+    assert "REBOUND_MORALE_MIN_GROUP can't be below 3" in result.stderr

@@ -140,6 +140,17 @@ def test_the_digest_links_to_losses_that_need_encouragement(outbox, team, manage
     assert "Helped deal" not in text
 
 
+def test_the_digest_keeps_the_account_name_hidden_if_the_owner_hid_it(outbox, team, manager, owner):
+    quiet = log_loss(owner, LAST_MONDAY, name="Secret Account renewal")
+    share_with_team(quiet, team, when=NOW - datetime.timedelta(days=3), show_name=False)
+    run()
+    text, html = bodies(outbox[0])
+    url = f"{SITE}{reverse('teams:shared_loss', kwargs={'code': quiet.code})}"
+    assert f"- A deal lost at the proposal stage, shared by Olivia Owner 3\xa0days ago:\n  {url}" in text
+    assert "Secret Account" not in text
+    assert "Secret Account" not in html
+
+
 def test_weeks_are_complete_weeks_in_the_team_time_zone(outbox, team, manager, busy_last_week):
     team.time_zone = "America/Los_Angeles"
     team.save()

@@ -92,6 +92,23 @@ def test_two_contributors_are_hidden_and_three_are_shown(crew, team):
     assert dashboard.currencies[0].cells[-1] == morale.Cell(3000)
 
 
+def test_a_higher_threshold_hides_a_week_of_three(crew, team, settings):
+    settings.MORALE_MIN_GROUP = 4
+    for person, mood in zip(crew[1:4], (1, 2, 3), strict=True):
+        loss(person, THIS_MONDAY, mood=mood)
+    assert week_cell(morale.build_dashboard(team, 4), "mood", THIS_MONDAY) == morale.HIDDEN
+
+    loss(crew[4], THIS_MONDAY, mood=4)
+    assert week_cell(morale.build_dashboard(team, 4), "mood", THIS_MONDAY) == morale.Cell(2.5)
+
+
+def test_the_threshold_never_goes_below_three_whatever_the_setting(crew, team, settings):
+    settings.MORALE_MIN_GROUP = 1  # past the settings check (tests/test_settings.py)
+    loss(crew[1], THIS_MONDAY, mood=1)
+    loss(crew[2], THIS_MONDAY, mood=2)
+    assert week_cell(morale.build_dashboard(team, 4), "mood", THIS_MONDAY) == morale.HIDDEN
+
+
 def test_a_hidden_week_cannot_be_recovered_by_subtracting_from_the_total(crew, team):
     # Last week three people: shown. This week one person: hidden.
     for person in crew[1:4]:
