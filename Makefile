@@ -45,9 +45,7 @@ run: setup
 	@echo "Serving Rebound at http://127.0.0.1:8000 (Ctrl-C stops it)"
 	$(RUN_ENV) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

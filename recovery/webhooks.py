@@ -27,6 +27,7 @@ from teams.models import User
 from . import services
 from .currencies import ALL as CURRENCY_CODES
 from .imports import reasons_from_text
+from .imports.preview import CRM_ID_MAX, CRM_REASON_MAX, DEFAULT_STAGE, NAME_MAX
 from .models import MAX_AMOUNT, LossReason, LostDeal, Source, Stage, Webhook
 
 SIGNATURE_HEADER = "X-Rebound-Signature"
@@ -36,14 +37,10 @@ RATE_LIMIT = 60
 RATE_WINDOW_SECONDS = 60
 # Addresses a rep may have in use at once: one per CRM is plenty.
 MAX_ACTIVE_WEBHOOKS = 10
-DEFAULT_STAGE = Stage.PROPOSAL
 DEFAULT_CURRENCY = "USD"
 # A CRM sends the date in its own time zone: a date is in the future only once it is in the
 # future everywhere (UTC+14 is the earliest time zone on Earth).
 EARLIEST_UTC_OFFSET = datetime.timedelta(hours=14)
-MAX_NAME = LostDeal._meta.get_field("name").max_length
-MAX_CRM_ID = LostDeal._meta.get_field("crm_id").max_length
-MAX_CRM_REASON = LostDeal._meta.get_field("crm_reason").max_length
 
 _HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -204,8 +201,8 @@ def _deal_name(value) -> str:
     if _is_blank(value):
         raise ValidationError("Give the deal or account name.")
     name = _text(value, "The deal name")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"Keep the deal name to {MAX_NAME} characters (it has {len(name)}).")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Keep the deal name to {NAME_MAX} characters (it has {len(name)}).")
     return name
 
 
@@ -268,14 +265,14 @@ def _currency(value) -> str | None:
 def _crm_id(value) -> str:
     if isinstance(value, Decimal):
         # HubSpot and Pipedrive ids are numbers: take whole numbers as their digits.
-        if value != value.to_integral_value() or value.adjusted() >= MAX_CRM_ID:
+        if value != value.to_integral_value() or value.adjusted() >= CRM_ID_MAX:
             raise ValidationError("The CRM id must be text or a whole number.")
         value = format(value, "f")
     if _is_blank(value):
         raise ValidationError("Give the deal's id in your CRM: it stops the same deal coming in twice.")
     crm_id = _text(value, "The CRM id")
-    if len(crm_id) > MAX_CRM_ID:
-        raise ValidationError(f"Keep the CRM id to {MAX_CRM_ID} characters (it has {len(crm_id)}).")
+    if len(crm_id) > CRM_ID_MAX:
+        raise ValidationError(f"Keep the CRM id to {CRM_ID_MAX} characters (it has {len(crm_id)}).")
     return crm_id
 
 
@@ -284,12 +281,10 @@ def _reason(value) -> str:
         return ""
     reason = " ".join(_text(value, "The reason").split())
     # The CRM's own words are a hint for the rep, not a record to keep whole: long ones are cut.
-    if len(reason) > MAX_CRM_REASON:
-        reason = reason[: MAX_CRM_REASON - 1].rstrip() + "…"
+    if len(reason) > CRM_REASON_MAX:
+        reason = reason[: CRM_REASON_MAX - 1].rstrip() + "…"
     return reason
 
-
-# ---------------------------------------------------------------- the CRM's reason, in Rebound's words
 
 # ---------------------------------------------------------------- writes
 
