@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
 
 # Playwright's sync API runs an event loop; Django refuses ORM calls inside one unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -51,14 +54,35 @@ def loss_reasons(transactional_db):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh browser tab on the live server; fails the test on any console error (CSP included)."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+def new_page(browser, live_server):
+    """Makes fresh browser tabs on the live server, each in a context of its own (one person
+    each); fails the test on any console error in any of them (CSP included)."""
+    contexts, errors = [], []
+
+    def make():
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        return tab
+
+    yield make
+    for context in contexts:
+        context.close()
     assert errors == [], f"The browser reported errors: {errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh browser tab on the live server; fails the test on any console error (CSP included)."""
+    return new_page()
+
+
+def log_in(page, user):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name=f"Welcome back, {user.name}")).to_be_visible()

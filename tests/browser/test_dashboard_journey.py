@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.test_recovery_journey import log_in
+from tests.browser.conftest import log_in
 from tests.teams.test_dashboard_views import log_loss, share_with_team
 
 

@@ -5,17 +5,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from recovery.models import LostDeal, Source
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 HUBSPOT_EXPORT = Path(__file__).resolve().parent.parent / "fixtures" / "crm" / "hubspot_deals.csv"
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name=f"Welcome back, {user.name}")).to_be_visible()
 
 
 def test_import_a_hubspot_export_then_reflect_on_an_imported_loss(page, owner):

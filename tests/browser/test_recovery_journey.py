@@ -5,15 +5,7 @@ import datetime
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name=f"Welcome back, {user.name}")).to_be_visible()
+from tests.browser.conftest import log_in
 
 
 def test_log_reflect_check_in_move_on_and_export(page, owner, tmp_path):

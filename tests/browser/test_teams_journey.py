@@ -5,17 +5,16 @@ import re
 from playwright.sync_api import expect
 
 from teams import services as team_services
-from tests.browser.test_recovery_journey import log_in
+from tests.browser.conftest import log_in
 from tests.conftest import make_loss
 
 
-def test_invite_share_encourage_nudge_and_hide(browser, live_server, settings, owner, manager, mailoutbox):
+def test_invite_share_encourage_nudge_and_hide(new_page, live_server, settings, owner, manager, mailoutbox):
     settings.SITE_URL = live_server.url
     team = team_services.team_create(creator=manager, name="EMEA Mid-Market")
     make_loss(owner, name="Initech renewal", days_ago=2)
 
-    maya = browser.new_context(base_url=live_server.url).new_page()
-    olivia = browser.new_context(base_url=live_server.url).new_page()
+    maya, olivia = new_page(), new_page()
 
     # The manager invites the rep from the team page.
     log_in(maya, manager)
