@@ -113,6 +113,12 @@ class Membership(models.Model):
         return self.role == Role.MANAGER
 
 
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Not accepted yet, and not expired."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
 class Invitation(models.Model):
     """An emailed, single-use invitation to a team. Only a hash of its token is stored."""
 
@@ -128,6 +134,8 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(Lower("email"), "accepted_at", name="invitation_email_open")]
@@ -138,10 +146,6 @@ class Invitation(models.Model):
     @property
     def is_expired(self):
         return timezone.now() >= self.expires_at
-
-    @property
-    def is_open(self):
-        return self.accepted_at is None and not self.is_expired
 
 
 class TrustedColleague(models.Model):

@@ -147,9 +147,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 @transaction.atomic
 def invitations_accept_for_verified_email(*, user: User, email: str) -> list[Membership]:
     """Someone who signed up from an invitation joins its team once their email is verified."""
-    invitations = Invitation.objects.select_for_update().filter(
-        email__iexact=email, accepted_at__isnull=True, expires_at__gt=timezone.now()
-    )
+    invitations = Invitation.objects.select_for_update().open().filter(email__iexact=email)
     return [_join(invitation, user) for invitation in invitations.select_related("team")]
 
 

@@ -12,7 +12,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from teams import access, services
@@ -69,9 +68,7 @@ def _render_team(request, team: Team, invitation_form: InvitationForm | None = N
     }
     if mine.is_manager:
         context["invitation_form"] = invitation_form or InvitationForm()
-        context["open_invitations"] = team.invitations.filter(
-            accepted_at__isnull=True, expires_at__gt=timezone.now()
-        ).select_related("invited_by")
+        context["open_invitations"] = team.invitations.open().select_related("invited_by")
     return render(request, "teams/team_detail.html", context)
 
 
