@@ -27,6 +27,11 @@ def code_url(viewname: str) -> Callable[[object], str]:
     return lambda code: f"{prefix}{code}{suffix}"
 
 
+# More rows than anyone has: a page past it is past the last page, and its offset could be more
+# than the database takes (a 64-bit integer).
+_MAX_OFFSET = 2**31
+
+
 def counted_page(queryset: QuerySet, per_page: int, number) -> Page:
     """`Paginator(queryset, per_page).get_page(number)`, its rows and their total in one query.
 
@@ -38,8 +43,8 @@ def counted_page(queryset: QuerySet, per_page: int, number) -> Page:
         number = int(number)
     except (TypeError, ValueError):
         number = 1  # as Django does with a page "number" that isn't one
-    if number >= 1:
-        start = (number - 1) * per_page
+    start = (number - 1) * per_page
+    if 0 <= start < _MAX_OFFSET:
         rows = list(queryset.annotate(_total_rows=Window(Count("pk")))[start : start + per_page])
         if rows or number == 1:
             paginator = Paginator(queryset, per_page)

@@ -29,3 +29,11 @@ def test_a_page_and_its_total_take_one_query(owner, django_assert_num_queries):
     with django_assert_num_queries(1):
         page = counted_page(LostDeal.objects.filter(owner=owner).order_by("-lost_on"), 5, "2")
         assert (len(page), page.paginator.count, page.paginator.num_pages) == (2, 7, 2)
+
+
+@pytest.mark.parametrize("number", ["9223372036854775820", str(10**30)])
+def test_a_page_number_too_big_for_the_database_gives_the_last_page(owner, number):
+    for i in range(6):
+        make_loss(owner, name=f"Loss {i}", days_ago=i)
+    page = counted_page(LostDeal.objects.filter(owner=owner).order_by("-lost_on"), 5, number)
+    assert (page.number, len(page)) == (2, 1)
