@@ -10,12 +10,10 @@ of last week's dashboard can be subtracted from it to work a hidden week out. Th
 the same care across the ranges (see `_top_reasons`).
 
 All figures are aggregated in the database, grouped by ISO week (Monday to Sunday in the
-team's time zone); for private figures the database also lists who contributed to each week
-(`Members`), which is what the threshold needs.
-(Medians are the exception: the database gives each share's delay to its first support, and each
-week's numbers of days to recovery, and the medians are taken here, which is much faster than
-asking for them in SQL.) The page, the CSV and the digest build it the same way, in 8 queries
-whatever the range and the data.
+team's time zone), from the tallies kept per member (or team) and week (`MoodTally` and the others
+in teams/models.py); for private figures the database also lists who contributed to each week
+(`Members`), which is what the threshold needs. The page, the CSV and the digest build it the same
+way, in 8 queries whatever the range and the data.
 """
 
 import datetime
@@ -23,30 +21,39 @@ import statistics
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
     Aggregate,
     Case,
     CharField,
-    Count,
     DateField,
+    DurationField,
     Exists,
     F,
     OuterRef,
-    Q,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.db.models.functions import Cast, Concat, TruncWeek
 from django.utils import timezone
 
-from recovery.models import CheckIn, LossReason, LostDeal, Reflection
+from recovery.aggregates import Median
 
-from .models import Comment, Encouragement, Membership, SharedLoss, Team
+from .models import (
+    Comment,
+    Encouragement,
+    FirstSupport,
+    LossTally,
+    Membership,
+    MoodTally,
+    ReasonTally,
+    RecoveryTally,
+    SharedLoss,
+    SupportTally,
+    Team,
+)
 
 RANGES = (4, 12, 26, 52)
 DEFAULT_RANGE = 12
@@ -230,6 +237,15 @@ def _ids(text: str | None) -> set[str]:
     return set(text.split(",")) if text else set()
 
 
+def _counted(text: str) -> list[int]:
+    """The numbers in a `Members` text of "number x times" ("3x2,5x1"), each repeated: [3, 3, 5]."""
+    numbers = []
+    for item in text.split(","):
+        number, times = item.split("x")
+        numbers += [int(number)] * int(times)
+    return numbers
+
+
 class _PerWeek:
     """Additive parts of a private figure per week, and the members who contributed to them."""
 
@@ -299,38 +315,31 @@ def build_dashboard(
         # Cast to a date in SQL: the rows then need no conversion on their way to Python.
         return Cast(TruncWeek(field_name, tzinfo=tzinfo, output_field=DateField()), DateField())
 
-    # Mood: reflections' first mood and answered check-ins, per week, with who gave them (one query).
-    # The two queries are combined with UNION, not UNION ALL: with UNION ALL PostgreSQL plans a
-    # parallel append, which on a busy two-core server costs more than it saves. `source` keeps
-    # two equal rows (same week, people and moods) from being merged.
-    def moods(model, moment):
-        return (
-            model.objects.filter(owner__in=members, mood__isnull=False, **{f"{moment}__gte": start})
-            .annotate(week=week_of(moment))
-            .values("week")
-            .annotate(members=Members("owner"), total=Sum("mood"), n=Count("*"))
-            .annotate(source=Value(model._meta.model_name))
-            .order_by()
-            .values_list("source", "week", "members", "total", "n")
-        )
-
+    # Mood: reflections' first mood and answered check-ins, per week, with who gave them.
     mood = _PerWeek()
-    for _, week, people, total, n in moods(Reflection, "mood_at").union(moods(CheckIn, "answered_at")):
+    for week, people, total, n in (
+        MoodTally.objects.filter(owner__in=members, at__gte=start)
+        .annotate(week=week_of("at"))
+        .values("week")
+        .annotate(members=Members("owner"), total=Sum("total"), n=Sum("n"))
+        .order_by()
+        .values_list("week", "members", "total", "n")
+    ):
         mood.add(week, _ids(people), total, n)
 
     # Losses logged, shared, and their amounts per currency.
     losses = _PerWeek()
     amounts: dict[str, _PerWeek] = defaultdict(_PerWeek)
     loss_rows = (
-        LostDeal.objects.filter(owner__in=members, lost_on__gte=first_day)
+        LossTally.objects.filter(owner__in=members, lost_on__gte=first_day)
         .annotate(week=week_of("lost_on", None))
         .values("week", "currency")
         .annotate(
             members=Members("owner"),
-            priced_by=Members(Case(When(amount__isnull=False, then=F("owner")))),
-            n=Count("id"),
-            shared=Count("share"),
-            total_amount=Coalesce(Sum("amount"), Decimal(0)),
+            priced_by=Members(Case(When(priced__gt=0, then=F("owner")))),
+            n=Sum("n"),
+            shared=Sum("shared"),
+            total_amount=Sum("amount"),
         )
         .order_by()
         .values_list("week", "currency", "members", "priced_by", "n", "shared", "total_amount")
@@ -343,86 +352,78 @@ def build_dashboard(
     # Reasons picked for the losses logged, per reason and week: "not personal" and the top reasons.
     reason_rows = [
         {**row, "people": _ids(row["people"])}
-        for row in LossReason.objects.filter(
-            lost_deals__owner__in=members, lost_deals__lost_on__gte=first_day
+        for row in ReasonTally.objects.filter(owner__in=members, lost_on__gte=first_day)
+        .annotate(week=week_of("lost_on", None))
+        .values(
+            "week",
+            "reason",
+            label=F("reason__label"),
+            outside_control=F("reason__outside_control"),
+            position=F("reason__position"),
         )
-        .annotate(week=week_of("lost_deals__lost_on", None))
-        .values("pk", "label", "outside_control", "position", "week")
-        .annotate(n=Count("lost_deals"), people=Members("lost_deals__owner"))
+        .annotate(n=Sum("n"), people=Members("owner"))
         .order_by()
     ]
     reasons = _PerWeek()
     for row in reason_rows:
         reasons.add(row["week"], row["people"], row["n"], row["n"] if row["outside_control"] else 0)
 
-    # Recovery time: medians can't be added up, so the database lists each week's numbers of days
+    # Recovery time: medians can't be added up, so the database counts each week's numbers of days
     # (whole numbers) and the medians of each week and of the range are taken here, exactly.
     recovered = _PerWeek()
     days_by_week: dict[datetime.date, list[int]] = {}
     for week, people, n, days in (
-        LostDeal.objects.filter(owner__in=members, moved_on_at__gte=start, recovery_days__isnull=False)
-        .annotate(week=week_of("moved_on_at"))
+        RecoveryTally.objects.filter(owner__in=members, at__gte=start)
+        .annotate(week=week_of("at"))
         .values("week")
-        .annotate(members=Members("owner"), n=Count("id"), days=Members("recovery_days"))
+        .annotate(
+            members=Members("owner"),
+            losses=Sum("n"),
+            days=Members(Concat("days", Value("x"), "n", output_field=CharField())),
+        )
         .order_by()
-        .values_list("week", "members", "n", "days")
+        .values_list("week", "members", "losses", "days")
     ):
         recovered.add(week, _ids(people), n)
-        days_by_week[week] = [int(d) for d in days.split(",")]
+        days_by_week[week] = _counted(days)
     recovery_medians = {week: float(statistics.median(days)) for week, days in days_by_week.items()}
     every_days = [d for days in days_by_week.values() for d in days]
     recovery_range_median = float(statistics.median(every_days)) if every_days else None
 
-    # Support given on losses shared with this team (shared data: no threshold), in one query
-    # (UNION with a `source`, as for the moods).
+    # Support given on losses shared with this team (shared data: no threshold).
+    support = dict(
+        SupportTally.objects.filter(team=team, at__gte=start)
+        .annotate(week=week_of("at"))
+        .values("week")
+        .annotate(n=Sum("n"))
+        .order_by()
+        .values_list("week", "n")
+    )
     team_shares = SharedLoss.objects.filter(team=team)
 
-    def support_given(model, extra):
+    # Time to first support, for losses shared with this team in the range: the median delay from
+    # sharing to the first encouragement or comment still shown, per week and over the range (the
+    # row with no week), in one query.
+    delays = FirstSupport.objects.filter(team=team, shared_at__gte=start).annotate(
+        delay=F("first_support_at") - F("shared_at")
+    )
+
+    def median_delay(week):
         return (
-            model.objects.filter(extra, shared__in=team_shares, created_at__gte=start)
-            .annotate(week=week_of("created_at"))
+            delays.annotate(week=week)
             .values("week")
-            .annotate(n=Count("id"))
-            .annotate(source=Value(model._meta.model_name))
+            .annotate(median=Median("delay", output_field=DurationField()))
+            .values_list("week", "median")
             .order_by()
-            .values_list("source", "week", "n")
         )
 
-    support = defaultdict(int)
-    for _, week, n in support_given(Encouragement, Q()).union(
-        support_given(Comment, Q(hidden_at__isnull=True))
-    ):
-        support[week] += n
-
-    # Time to first support, for losses shared with this team in the range: how long after sharing
-    # came the first encouragement and the first comment still shown, one indexed subquery each,
-    # then the medians here (in SQL, LEAST/COALESCE over the subqueries ran each of them up to four
-    # times per share). The database gives the delays, not the moments: less to convert here.
-    first_encouragement = (
-        Encouragement.objects.filter(shared=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
-    )
-    first_comment = (
-        Comment.objects.filter(shared=OuterRef("pk"), hidden_at__isnull=True)
-        .order_by("created_at")
-        .values("created_at")[:1]
-    )
-    support_hours: dict[datetime.date, list[float]] = defaultdict(list)
-    for week, *delays in (
-        team_shares.filter(shared_at__gte=start)
-        .annotate(
-            week=week_of("shared_at"),
-            encouragement_after=Subquery(first_encouragement) - F("shared_at"),
-            comment_after=Subquery(first_comment) - F("shared_at"),
+    first_support = {
+        week: median.total_seconds() / 3600
+        for week, median in median_delay(week_of("shared_at")).union(
+            median_delay(Value(None, DateField())), all=True
         )
-        .values_list("week", "encouragement_after", "comment_after")
-        .order_by()
-    ):
-        delays = [d for d in delays if d is not None]
-        if delays:
-            support_hours[week].append(min(delays).total_seconds() / 3600)
-    first_support_medians = {week: statistics.median(hours) for week, hours in support_hours.items()}
-    every_hours = [h for hours in support_hours.values() for h in hours]
-    first_support_range = statistics.median(every_hours) if every_hours else None
+        if median is not None
+    }
 
     series = {}
 
@@ -444,8 +445,8 @@ def build_dashboard(
     )
     series["first_support"] = Series(
         FIGURES_BY_KEY["first_support"],
-        [Cell(_round(first_support_medians.get(w))) for w in mondays],
-        Cell(_round(first_support_range)),
+        [Cell(_round(first_support.get(w))) for w in mondays],
+        Cell(_round(first_support.get(None))),
     )
 
     currencies = []
@@ -486,7 +487,7 @@ def _top_reasons(rows, mondays):
     k = min_group()
     reasons = {}
     for row in rows:
-        reason = reasons.setdefault(row["pk"], {"row": row, "n": 0, "weeks": defaultdict(set)})
+        reason = reasons.setdefault(row["reason"], {"row": row, "n": 0, "weeks": defaultdict(set)})
         reason["n"] += row["n"]
         reason["weeks"][row["week"]] |= row["people"]
     shorter_starts = [mondays[-r] for r in RANGES if r < len(mondays)]
