@@ -28,6 +28,7 @@ CSV_COLUMNS = [
     ("mood", "Feel: how you felt when you reflected, 1 (very low) to 5 (good)."),
     ("mood_at", "When you gave that mood."),
     ("feelings", "Feel: what you wrote about how you feel."),
+    ("colleagues", "People: the colleagues you picked to talk to, separated by “; ”."),
     ("talk_to", "People: who you will talk to."),
     ("unhelpful_advice", "People: any unhelpful advice you got."),
     ("outside_control", "Not personal: what was outside your control."),
@@ -42,6 +43,9 @@ CSV_COLUMNS = [
     ("moved_on_at", "When you marked “I'm moving on”; empty if not yet."),
     ("recovery_days", "Days from the date lost to moving on."),
     ("logged_at", "When you logged the loss."),
+    ("source", "How the loss came in: logged by hand, imported from a CRM export, or sent by a CRM webhook."),
+    ("crm_id", "The CRM's own id for the deal, if it came from a CRM."),
+    ("crm_reason", "The lost reason the CRM gave, as it gave it."),
 ]
 CSV_HEADER = [name for name, _ in CSV_COLUMNS]
 
@@ -75,6 +79,12 @@ def _reflection(deal: LostDeal) -> Reflection | None:
         return None
 
 
+def _colleagues(deal: LostDeal) -> list[str]:
+    """The names of the colleagues picked in the reflection's People section."""
+    reflection = _reflection(deal)
+    return [person.name for person in reflection.people.all()] if reflection else []
+
+
 def _check_in_text(check_in: CheckIn) -> str:
     if check_in.answered_at is not None:
         text = f"{timezone.localdate(check_in.answered_at):%Y-%m-%d}: {check_in.mood}/5"
@@ -103,6 +113,7 @@ def csv_rows(losses: Iterable[LostDeal]) -> Iterable[list[str]]:
             reflection.mood,
             _local_iso(reflection.mood_at),
             reflection.feelings,
+            "; ".join(_colleagues(deal)),
             reflection.talk_to,
             reflection.unhelpful_advice,
             reflection.outside_control,
@@ -113,11 +124,15 @@ def csv_rows(losses: Iterable[LostDeal]) -> Iterable[list[str]]:
             _local_iso(deal.moved_on_at),
             deal.recovery_days,
             _local_iso(deal.created_at),
+            deal.get_source_display(),
+            deal.crm_id,
+            deal.crm_reason,
         ]
         yield [safe_cell(value) for value in row]
 
 
-def _reflection_dict(reflection: Reflection | None) -> dict | None:
+def _reflection_dict(deal: LostDeal) -> dict | None:
+    reflection = _reflection(deal)
     if reflection is None:
         return None
     return {
@@ -127,7 +142,11 @@ def _reflection_dict(reflection: Reflection | None) -> dict | None:
             "mood_at": _local_iso(reflection.mood_at),
             "feelings": reflection.feelings,
         },
-        "people": {"talk_to": reflection.talk_to, "unhelpful_advice": reflection.unhelpful_advice},
+        "people": {
+            "colleagues": _colleagues(deal),
+            "talk_to": reflection.talk_to,
+            "unhelpful_advice": reflection.unhelpful_advice,
+        },
         "not_personal": {"outside_control": reflection.outside_control, "lesson": reflection.lesson},
         "finished_at": _local_iso(reflection.finished_at),
     }
@@ -157,11 +176,14 @@ def loss_dict(deal: LostDeal) -> dict:
         ],
         "competitor": deal.competitor,
         "notes": deal.notes,
-        "reflection": _reflection_dict(_reflection(deal)),
+        "reflection": _reflection_dict(deal),
         "check_ins": [_check_in_dict(c) for c in deal.check_ins.all()],
         "moved_on_at": _local_iso(deal.moved_on_at),
         "recovery_days": deal.recovery_days,
         "logged_at": _local_iso(deal.created_at),
+        "source": deal.source,
+        "crm_id": deal.crm_id,
+        "crm_reason": deal.crm_reason,
     }
 
 

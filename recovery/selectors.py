@@ -353,12 +353,14 @@ def own_lessons(*, user: User) -> QuerySet[Reflection]:
 
 
 def export_losses(*, user: User) -> QuerySet[LostDeal]:
-    """All the user's losses, oldest first, with reasons, reflection and check-ins: 3 queries."""
+    """All the user's losses, oldest first, with reasons, reflection (and the colleagues picked in
+    it) and check-ins: 4 queries."""
     return (
         LostDeal.objects.filter(owner=user)
         .select_related("reflection")
         .prefetch_related(
             Prefetch("reasons", queryset=LossReason.objects.order_by("position", "label")),
+            Prefetch("reflection__people", queryset=User.objects.order_by("name", "pk").only("name")),
             Prefetch("check_ins", queryset=CheckIn.objects.order_by(F("due_on").asc(nulls_last=True), "pk")),
         )
         .order_by("lost_on", "created_at", "pk")

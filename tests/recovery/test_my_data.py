@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recovery import exports
-from recovery.models import CheckIn, LostDeal, Reflection
+from recovery.models import CheckIn, LostDeal, Reflection, Source
 from tests.conftest import HEADER_QUERIES, make_loss
 
 PAGE = reverse("recovery:my_data")
@@ -35,7 +35,7 @@ def read_csv(response):
 
 
 @pytest.fixture
-def full_loss(frozen, owner):
+def full_loss(frozen, owner, teammate):
     """A loss with every field filled: reasons, a finished reflection, check-ins of every kind."""
     deal = make_loss(
         owner,
@@ -80,8 +80,13 @@ def full_loss(frozen, owner):
         mood=4,
         answered_at=datetime.datetime(2026, 6, 14, 8, 0, tzinfo=UTC),
     )
+    deal.reflection.people.set([teammate])
     LostDeal.objects.filter(pk=deal.pk).update(
-        moved_on_at=datetime.datetime(2026, 6, 14, 8, 5, tzinfo=UTC), recovery_days=9
+        moved_on_at=datetime.datetime(2026, 6, 14, 8, 5, tzinfo=UTC),
+        recovery_days=9,
+        source=Source.CSV,
+        crm_id="HS-1042",
+        crm_reason="Went with a cheaper vendor",
     )
     deal.refresh_from_db()
     return deal
@@ -179,6 +184,7 @@ def test_csv_has_one_row_per_loss_with_every_field(owner_client, full_loss):
     assert row["mood"] == "2"
     assert row["mood_at"] == "2026-06-05T18:30:00+00:00"
     assert row["feelings"] == "It stings."
+    assert row["colleagues"] == full_loss.reflection.people.get().name
     assert row["talk_to"] == "Maya"
     assert row["unhelpful_advice"] == "You didn't want that client anyway."
     assert row["outside_control"] == "Their budget was cut."
@@ -191,6 +197,8 @@ def test_csv_has_one_row_per_loss_with_every_field(owner_client, full_loss):
     )
     assert row["moved_on_at"] == "2026-06-14T08:05:00+00:00"
     assert row["recovery_days"] == "9"
+    assert row["source"] == "Imported from a CRM export"
+    assert (row["crm_id"], row["crm_reason"]) == ("HS-1042", "Went with a cheaper vendor")
 
 
 def test_csv_rows_are_oldest_first_and_empty_fields_stay_empty(frozen, owner_client, owner):
@@ -205,6 +213,8 @@ def test_csv_rows_are_oldest_first_and_empty_fields_stay_empty(frozen, owner_cli
     assert newer["reasons"] == ""
     assert newer["mood"] == ""
     assert newer["moved_on_at"] == ""
+    assert newer["colleagues"] == ""
+    assert (newer["source"], newer["crm_id"], newer["crm_reason"]) == ("Logged by hand", "", "")
     assert newer["check_ins_answered"] == "0"
     # The service created the prompts still ahead: days 3 and 7 (day 1 is today, already past).
     assert newer["check_ins"] == "2026-06-17: not answered | 2026-06-21: not answered"
@@ -290,7 +300,11 @@ def test_json_nests_reflection_and_check_ins(owner_client, owner, full_loss):
             "mood_at": "2026-06-05T18:30:00+00:00",
             "feelings": "It stings.",
         },
-        "people": {"talk_to": "Maya", "unhelpful_advice": "You didn't want that client anyway."},
+        "people": {
+            "colleagues": [full_loss.reflection.people.get().name],
+            "talk_to": "Maya",
+            "unhelpful_advice": "You didn't want that client anyway.",
+        },
         "not_personal": {
             "outside_control": "Their budget was cut.",
             "lesson": "Find the economic buyer early.",
@@ -323,6 +337,11 @@ def test_json_nests_reflection_and_check_ins(owner_client, owner, full_loss):
     ]
     assert loss["moved_on_at"] == "2026-06-14T08:05:00+00:00"
     assert loss["recovery_days"] == 9
+    assert (loss["source"], loss["crm_id"], loss["crm_reason"]) == (
+        "csv",
+        "HS-1042",
+        "Went with a cheaper vendor",
+    )
 
 
 def test_json_amount_left_out_is_null(owner_client, owner):
@@ -339,10 +358,11 @@ def test_json_keeps_text_as_typed(owner_client, owner):
 # --- query counts -----------------------------------------------------------------------------
 
 
-def make_losses(owner, count):
+def make_losses(owner, count, colleagues=()):
     for i in range(count):
         deal = make_loss(owner, name=f"Deal {i}", days_ago=i % 40, reasons=("timing", "my-follow-up"))
         Reflection.objects.filter(deal=deal).update(mood=2, mood_at=timezone.now(), lesson=f"Lesson {i}")
+        deal.reflection.people.set(colleagues)
         CheckIn.objects.create(deal=deal, owner_id=deal.owner_id, mood=3, answered_at=timezone.now())
 
 
@@ -350,17 +370,18 @@ def make_losses(owner, count):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # Session, user; then losses with reflections, their reasons, their check-ins.
-        (CSV_URL, 5),
-        (JSON_URL, 5),
+        # Session, user; then losses with reflections, their reasons, the colleagues picked in the
+        # reflections, their check-ins.
+        (CSV_URL, 6),
+        (JSON_URL, 6),
         # Session, user; then one count of losses and answered check-ins.
         (PAGE, 3),
     ],
 )
 def test_query_count_does_not_grow_with_the_data(
-    django_assert_num_queries, owner_client, owner, count, url, queries
+    django_assert_num_queries, owner_client, owner, teammate, count, url, queries
 ):
-    make_losses(owner, count)
+    make_losses(owner, count, colleagues=[teammate])
     with django_assert_num_queries(queries + (HEADER_QUERIES if url == PAGE else 0)):
         response = owner_client.get(url)
     assert response.status_code == 200
