@@ -219,16 +219,18 @@ POSTGRESQL_TRIGGERS = """
         END IF;
         IF TG_OP <> 'DELETE' THEN
             PERFORM teams_losstally_recount(NEW.owner_id, NEW.lost_on);
-            PERFORM teams_reasontally_recount(NEW.owner_id, NEW.lost_on);
             PERFORM teams_recoverytally_recount(NEW.owner_id, NEW.moved_on_at);
+        END IF;
+        IF TG_OP = 'UPDATE' THEN  -- (a new loss has no reasons yet)
+            PERFORM teams_reasontally_recount(NEW.owner_id, NEW.lost_on);
         END IF;
         RETURN NULL;
     END $$;
     CREATE TRIGGER teams_tally AFTER INSERT OR UPDATE OR DELETE ON recovery_lostdeal
     FOR EACH ROW EXECUTE FUNCTION teams_tally_lostdeal();
 
-    -- A picked reason, or a share, counts in its loss's week (nothing to do once the loss is gone:
-    -- its own trigger recounted that week).
+    -- A picked reason, or a share (for the share rate), counts in its loss's week (nothing to do
+    -- once the loss is gone: its own trigger recounted that week).
     CREATE FUNCTION teams_tally_of_deal() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
         deal_ids bigint[] := '{}';
@@ -237,8 +239,11 @@ POSTGRESQL_TRIGGERS = """
         IF TG_OP <> 'INSERT' THEN deal_ids := deal_ids || (to_jsonb(OLD) ->> TG_ARGV[0])::bigint; END IF;
         IF TG_OP <> 'DELETE' THEN deal_ids := deal_ids || (to_jsonb(NEW) ->> TG_ARGV[0])::bigint; END IF;
         FOR deal IN SELECT * FROM recovery_lostdeal WHERE id = ANY (deal_ids) LOOP
-            PERFORM teams_losstally_recount(deal.owner_id, deal.lost_on);
-            PERFORM teams_reasontally_recount(deal.owner_id, deal.lost_on);
+            IF TG_TABLE_NAME = 'teams_sharedloss' THEN
+                PERFORM teams_losstally_recount(deal.owner_id, deal.lost_on);
+            ELSE
+                PERFORM teams_reasontally_recount(deal.owner_id, deal.lost_on);
+            END IF;
         END LOOP;
         RETURN NULL;
     END $$;
