@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from teams import emails, morale
 from teams.models import DigestSent, Role, SharedLoss, Team, User
-from teams.views.dashboard import value_text, week_label
+from teams.morale_text import value_text, week_label
 
 
 @dataclass
