@@ -6,9 +6,9 @@ in SQL that PostgreSQL and SQLite both run. On SQLite the tally is that view. On
 table grouped by member (or team), week and slot (`teams_tally_slot`), kept by triggers:
 
 - a change to a member's mood, loss, reason or recovery recounts that member's week of that tally
-  from its view (a few rows, read through the rows' indexes), under a lock on that member and week;
+  from its view (a few rows, read through the rows' indexes), under a lock on that member;
 - an encouragement or comment adds or takes away one from its team's slot (a team's week of
-  support has too many rows to recount on each one);
+  support has too many rows to recount on each one), and recounts its share's first support;
 - TRUNCATE of a counted table (as the test runner's flush does) rebuilds every tally.
 """
 
