@@ -388,11 +388,7 @@ def main() -> int:
 
     budget = 12 * (args.seconds + 15) + 600 + (900 if args.sqlite else 0)
 
-    def out_of_time(signum, frame):
-        raise TimeoutError(f"The benchmark took more than {budget} s.")
-
-    signal.signal(signal.SIGALRM, out_of_time)
-    signal.alarm(budget)
+    harness.time_limit(budget, "The benchmark")
     folder = Path(tempfile.mkdtemp(prefix="rebound-bench-"))
     server = None
     note = machine_note()

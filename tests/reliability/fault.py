@@ -368,11 +368,7 @@ def main() -> int:
     if args.before + args.outage + args.after > 60:
         parser.error("--before, --outage and --after add up to at most 60 seconds.")
 
-    def out_of_time(signum, frame):
-        raise TimeoutError(f"The drill took more than {BUDGET} s.")
-
-    signal.signal(signal.SIGALRM, out_of_time)
-    signal.alarm(BUDGET)
+    harness.time_limit(BUDGET, "The drill")
     folder = Path(tempfile.mkdtemp(prefix="rebound-fault-"))
     cluster = Cluster(folder, harness.free_port())
     try:

@@ -90,6 +90,16 @@ def collect_static(env: dict) -> None:
     )
 
 
+def time_limit(seconds: int, what: str) -> None:
+    """Raise TimeoutError in this process after `seconds`; `signal.alarm(0)` calls it off."""
+
+    def out_of_time(signum, frame):
+        raise TimeoutError(f"{what} took more than {seconds} s.")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(seconds)
+
+
 class Server:
     """gunicorn running config.wsgi with config/gunicorn.py, its output in a log file."""
 

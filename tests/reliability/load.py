@@ -396,11 +396,7 @@ def main() -> int:
 
     budget = int(args.seconds) + 180  # set-up, sign-ins and clean-up included
 
-    def out_of_time(signum, frame):
-        raise TimeoutError(f"The drill took more than {budget} s.")
-
-    signal.signal(signal.SIGALRM, out_of_time)
-    signal.alarm(budget)
+    harness.time_limit(budget, "The drill")
     folder = Path(tempfile.mkdtemp(prefix="rebound-load-"))
     server = None
     try:
