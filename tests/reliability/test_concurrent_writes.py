@@ -19,14 +19,16 @@ from contextlib import contextmanager
 import pytest
 from django.apps import apps
 from django.db import connection, connections
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
 from teams import services as team_services
-from teams.models import Audience, Comment, Encouragement, Notification
+from teams.models import Audience, Comment, Encouragement, MoodTally, Notification
 from tests.conftest import make_loss
+from tests.teams.test_tallies import recounted, tally_tables
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="Races need PostgreSQL: SQLite serialises every write."
@@ -184,3 +186,20 @@ def test_a_loss_form_submitted_twice_at_once_logs_one_loss(owner):
     assert sorted(CheckIn.objects.filter(deal=deal).values_list("due_on", flat=True)) == [
         today + datetime.timedelta(days=days) for days in CheckIn.PROMPT_DAYS
     ]
+
+
+def test_check_ins_answered_at_once_are_all_counted_for_the_dashboard(owner):
+    """The dashboard's tallies recount a member's week on each write, under a lock on the member:
+    without it, writes at the same instant would both insert the week's row and one would fail."""
+    urls = [reverse("recovery:check_in_create", kwargs={"code": make_loss(owner).code}) for _ in range(4)]
+    clients = [signed_in(owner) for _ in urls]
+    requests = [lambda c=c, url=url: c.post(url, {"mood": 4}) for c, url in zip(clients, urls, strict=True)]
+
+    responses = run_at_once(requests, tables=["recovery_checkin"])
+
+    assert [r.status_code for r in responses] == [302] * 4
+    assert MoodTally.objects.filter(owner=owner).aggregate(n=Sum("n"), total=Sum("total")) == {
+        "n": 4,
+        "total": 16,
+    }
+    assert tally_tables() == recounted()
