@@ -33,20 +33,12 @@ LOSS_ORDERINGS = {
 
 
 def get_own_loss(*, user: User, code) -> LostDeal:
-    """The user's own loss, or 404: another person's loss looks exactly like a missing one."""
-    return get_object_or_404(
-        LostDeal.objects.select_related("reflection").prefetch_related(
-            Prefetch("reasons", queryset=LossReason.objects.all())
-        ),
-        owner=user,
-        code=code,
-    )
+    """The user's own loss, or 404: another person's loss looks exactly like a missing one.
 
-
-def get_own_loss_page(*, user: User, code) -> LostDeal:
-    """get_own_loss, with its share (if any) joined in the same query, for the loss's page."""
+    Its share (if any) comes in the same query, with what the audience line reads of it: its
+    team and the deal's owner."""
     return get_object_or_404(
-        LostDeal.objects.select_related("reflection", "share").prefetch_related(
+        LostDeal.objects.select_related("owner", "reflection", "share__team").prefetch_related(
             Prefetch("reasons", queryset=LossReason.objects.all())
         ),
         owner=user,

@@ -240,9 +240,9 @@ def get_membership_for_manager(user: User, team_code, membership_code) -> Member
     )
 
 
-def audience_line(deal) -> str:
-    """Who can see a loss, in one line (privacy rule 4)."""
-    shared = SharedLoss.objects.filter(deal=deal).select_related("team", "deal__owner").first()
+def audience_line(shared: SharedLoss | None) -> str:
+    """Who can see a loss, in one line (privacy rule 4), from its share (None if it is private),
+    read with its team and its deal's owner."""
     if shared is None:
         return "Only you can see this loss."
     if shared.audience == Audience.TEAM:

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from recovery import services
 from recovery.models import LossReason, Stage
+from recovery.selectors import get_own_loss
 from teams import services as team_services
+from teams.access import audience_line
 from teams.models import Audience, Membership, Role, TrustedColleague, User
 
 PASSWORD = "a-long-test-password"
@@ -77,6 +79,11 @@ def share(deal, *, team=None, message="Lost this one on price. Any ideas for nex
         message=message,
         **fields,
     )
+
+
+def audience_line_of(deal):
+    """A loss's audience line as its pages say it: from its share, read afresh as they read it."""
+    return audience_line(getattr(get_own_loss(user=deal.owner, code=deal.code), "share", None))
 
 
 def join(team, user, role=Role.MEMBER):

@@ -79,14 +79,15 @@ def loss_create(request):
 @login_required
 @require_safe
 def loss_detail(request, code):
-    deal = selectors.get_own_loss_page(user=request.user, code=code)
+    deal = selectors.get_own_loss(user=request.user, code=code)
+    # Its share, if any: the Sharing section links to it or offers to share.
+    shared = getattr(deal, "share", None)
     reflection = deal.reflection
     check_ins = list(deal.check_ins.all())
     context = {
         "deal": deal,
-        "audience_line": audience_line(deal),
-        # Its own loss's share, if any: the Sharing section links to it or offers to share.
-        "shared": getattr(deal, "share", None),
+        "audience_line": audience_line(shared),
+        "shared": shared,
         "reflection": reflection,
         "emotions": [Emotion(value).label for value in reflection.emotions if value in Emotion.values],
         "answered_check_ins": [check_in for check_in in check_ins if check_in.answered_at is not None],

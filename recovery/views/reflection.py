@@ -54,7 +54,7 @@ def render_reflection_page(request, deal: LostDeal, *, form=None, share_form=Non
     else:
         share_form = None
         has_teams = access.team_ids_of(owner).exists()
-        audience_line = access.audience_line(deal)
+        audience_line = access.audience_line(shared)
     form = form or ReflectionForm(instance=deal.reflection, owner=owner)
     if has_teams:
         form.fields["talk_to"].label = "Or someone else"

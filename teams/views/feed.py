@@ -31,7 +31,7 @@ def _wants_json(request) -> bool:
 def _audience_line(shared: SharedLoss, user) -> str:
     """Who can see this loss, in one line (privacy rule 4), said to the person looking."""
     if shared.deal.owner_id == user.pk:
-        return access.audience_line(shared.deal)
+        return access.audience_line(shared)
     owner = shared.deal.owner.name
     if shared.audience == Audience.TEAM:
         audience = f"everyone in {shared.team.name}"

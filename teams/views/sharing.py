@@ -46,7 +46,7 @@ def trusted_colleagues(request):
 def share_create(request, code):
     deal = recovery_selectors.get_own_loss(user=request.user, code=code)
     share_section = reverse("recovery:reflection_edit", kwargs={"code": deal.code}) + "#share"
-    if SharedLoss.objects.filter(deal=deal).exists():
+    if hasattr(deal, "share"):
         messages.error(
             request, "This loss is already shared. Stop sharing it first to share it with someone else."
         )
@@ -62,7 +62,7 @@ def share_create(request, code):
             )
         else:
             try:
-                services.loss_share(
+                shared = services.loss_share(
                     deal=deal,
                     audience=audience,
                     team=team,
@@ -74,7 +74,7 @@ def share_create(request, code):
             except ValidationError as error:
                 form.add_error("audience", error)
             else:
-                messages.success(request, f"Thank you for sharing. {access.audience_line(deal)}")
+                messages.success(request, f"Thank you for sharing. {access.audience_line(shared)}")
                 return redirect("teams:shared_loss", code=deal.code)
     # What was typed comes back, with each error next to its field; the reflection is untouched.
     return reflection_views.render_reflection_page(request, deal, share_form=form)
@@ -85,7 +85,7 @@ def share_create(request, code):
 def share_delete(request, code):
     """Stop sharing: a confirmation page, then the loss leaves every feed at once."""
     deal = recovery_selectors.get_own_loss(user=request.user, code=code)
-    shared = SharedLoss.objects.filter(deal=deal).select_related("team").first()
+    shared = getattr(deal, "share", None)
     if shared is None:
         messages.info(request, "This loss isn't shared: only you can see it.")
         return redirect("recovery:loss_detail", code=deal.code)
@@ -100,5 +100,5 @@ def share_delete(request, code):
     return render(
         request,
         "teams/share_confirm_delete.html",
-        {"deal": deal, "shared": shared, "audience_line": access.audience_line(deal), **support},
+        {"deal": deal, "shared": shared, "audience_line": access.audience_line(shared), **support},
     )

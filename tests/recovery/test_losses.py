@@ -22,8 +22,8 @@ TODAY = FROZEN.date()
 # Session, user, then the page's own queries (read them in the failure output before changing these).
 # losses with reflections and their total, their reasons, reasons of the filter's <select>, the header
 LIST_QUERIES = 5 + HEADER_QUERIES
-# loss with its reflection and share, its reasons, its check-ins, the audience line, the header
-DETAIL_QUERIES = 6 + HEADER_QUERIES
+# loss with its reflection and share, its reasons, its check-ins, the header
+DETAIL_QUERIES = 5 + HEADER_QUERIES
 
 PAGES = ["recovery:loss_detail", "recovery:loss_edit", "recovery:loss_delete"]
 POST_ONLY = ["recovery:loss_move_on", "recovery:loss_undo_move_on"]

@@ -313,9 +313,9 @@ def test_reflection_page_runs_a_fixed_number_of_queries(
         make_loss(owner, name=f"Loss {i}", reasons=("price-budget", "timing", "my-demo-pitch"))
         for i in range(how_many)
     ]
-    # Session, user, the loss with its reflection, its reasons.
-    # ..., its share, the owner's teams, the colleagues picked, and the header.
-    with django_assert_num_queries(7 + HEADER_QUERIES):
+    # Session, user, the loss with its reflection and share, its reasons.
+    # ..., the owner's teams, the colleagues picked, and the header.
+    with django_assert_num_queries(6 + HEADER_QUERIES):
         response = owner_client.get(edit_url(deals[-1]))
     assert response.status_code == 200
     assert "Timing" in response.text

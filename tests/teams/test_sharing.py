@@ -11,7 +11,7 @@ from recovery import services as recovery_services
 from teams import access
 from teams import services as team_services
 from teams.models import Audience, Comment, Encouragement, Notification, SharedLoss, TrustedColleague
-from tests.conftest import HEADER_QUERIES, join, make_loss, make_user
+from tests.conftest import HEADER_QUERIES, audience_line_of, join, make_loss, make_user
 
 PERSONAS_OUTSIDE = ["outsider", "former_member", "other_team_member"]
 NOT_THE_OWNER = ["teammate", "trusted", "manager", *PERSONAS_OUTSIDE]
@@ -96,7 +96,7 @@ def test_owner_shares_with_their_team_and_is_taken_to_the_shared_loss(owner_clie
     assert (shared.audience, shared.team) == (Audience.TEAM, team)
     assert shared.message == "Any ideas?"
     assert (shared.show_name, shared.show_amount, shared.include_lesson) == (True, True, True)
-    assert last_message(response) == f"Thank you for sharing. {access.audience_line(deal)}"
+    assert last_message(response) == f"Thank you for sharing. {audience_line_of(deal)}"
 
 
 def test_unticked_boxes_share_neither_name_nor_amount_nor_lesson(owner_client, deal, team):
@@ -329,7 +329,7 @@ def test_share_section_without_a_team_explains_and_links_to_teams(owner_client, 
 def test_share_section_of_a_shared_loss_says_who_sees_it_and_offers_to_stop(owner_client, deal, team):
     owner_client.post(share_url(deal), payload(team))
     section = share_section(owner_client.get(reflection_url(deal)).text)
-    assert access.audience_line(deal) in section.replace("&#x27;", "'")
+    assert audience_line_of(deal) in section.replace("&#x27;", "'")
     assert f'href="{unshare_url(deal)}">Stop sharing</a>' in section
     assert f'href="{shared_loss_url(deal)}"' in section
     assert "<form" not in section
@@ -379,7 +379,7 @@ def test_what_is_shared_never_includes_feelings_people_notes_or_check_ins(
 
 def test_the_audience_line_never_promises_more_than_is_shared(owner_client, deal, team):
     owner_client.post(share_url(deal), payload(team))
-    assert "never your feelings, notes or check-ins" in access.audience_line(deal)
+    assert "never your feelings, notes or check-ins" in audience_line_of(deal)
 
 
 # ---------------------------------------------------------------- stop sharing
@@ -418,7 +418,7 @@ def test_stop_sharing_takes_it_out_of_every_feed_at_once(
         assert seen_by(person) == []
     assert not Comment.objects.exists() and not Encouragement.objects.exists()
     assert not Notification.objects.exists()
-    assert access.audience_line(deal) == "Only you can see this loss."
+    assert audience_line_of(deal) == "Only you can see this loss."
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -453,13 +453,13 @@ def test_a_loss_can_be_shared_again_after_stopping(owner_client, deal, shared, t
 @pytest.mark.parametrize(
     ("state", "queries"),
     [
-        # Session, user, loss + reflection, reasons, its share (none), the owner's teams (share form),
+        # Session, user, loss + reflection + its share (none), reasons, the owner's teams (share form),
         # the people picked, the teammates (People checkboxes), the trusted colleagues' names.
-        ("unshared", 9),
-        # ... its share, whether the owner is in a team, the people picked, the teammates, then the
-        # audience line: the share again and the audience (counted, or named).
-        ("team", 10),
-        ("trusted", 10),
+        ("unshared", 8),
+        # ... whether the owner is in a team, the people picked, the teammates, then the audience
+        # line's audience (counted, or named).
+        ("team", 8),
+        ("trusted", 8),
     ],
 )
 def test_reflection_page_runs_a_fixed_number_of_queries(
@@ -507,7 +507,7 @@ def test_reflection_page_without_a_team_runs_a_fixed_number_of_queries(
 ):
     deals = [make_loss(owner, name=f"Loss {i}") for i in range(how_many)]
     client.force_login(owner)
-    # Session, user, loss + reflection, reasons, its share (none), the owner's teams (none), people picked.
-    with django_assert_num_queries(7 + HEADER_QUERIES):
+    # Session, user, loss + reflection + its share (none), reasons, the owner's teams (none), people picked.
+    with django_assert_num_queries(6 + HEADER_QUERIES):
         response = client.get(reflection_url(deals[-1]))
     assert "you're not in one yet" in response.text
