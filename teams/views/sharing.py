@@ -73,6 +73,8 @@ def share_create(request, code):
                 )
             except ValidationError as error:
                 form.add_error("audience", error)
+                # It may have been shared by another request meanwhile: show the loss as it is now.
+                deal = recovery_selectors.get_own_loss(user=request.user, code=code)
             else:
                 messages.success(request, f"Thank you for sharing. {access.audience_line(shared)}")
                 return redirect("teams:shared_loss", code=deal.code)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
 from teams import services as team_services
-from teams.models import Audience, Comment, Encouragement, MoodTally, Notification
+from teams.models import Audience, Comment, Encouragement, MoodTally, Notification, SharedLoss
 from tests.conftest import make_loss
 from tests.teams.test_tallies import recounted, tally_tables
 
@@ -203,3 +203,30 @@ def test_check_ins_answered_at_once_are_all_counted_for_the_dashboard(owner):
         "total": 16,
     }
     assert tally_tables() == recounted()
+
+
+def test_a_loss_shared_two_ways_at_once_is_shared_once_and_both_pages_say_how(owner, team, trusted):
+    """Two tabs: one shares with the team, the other with trusted colleagues, at the same instant."""
+    deal = make_loss(owner)
+    url = reverse("teams:share_create", kwargs={"code": deal.code})
+    forms = [
+        {"audience": audience, "message": "Lost this one on price."}
+        for audience in (str(team.code), "trusted")
+    ]
+    clients = [signed_in(owner), signed_in(owner)]
+    requests = [lambda c=c, form=form: c.post(url, form) for c, form in zip(clients, forms, strict=True)]
+
+    responses = run_at_once(requests, tables=["teams_sharedloss"])
+
+    saved = SharedLoss.objects.get(deal=deal)
+    shared_page, refused = sorted(responses, key=lambda r: r.status_code, reverse=True)
+    assert (shared_page.status_code, refused.status_code) == (302, 200)
+    # The other tab finds it shared, and says how it was shared: not how that tab asked.
+    team_line = f"Shared with everyone in {team.name}"
+    trusted_line = f"Shared with your trusted colleagues: {trusted.name}"
+    said, not_said = (
+        (team_line, trusted_line) if saved.audience == Audience.TEAM else (trusted_line, team_line)
+    )
+    page = refused.content.decode()
+    assert said in page
+    assert not_said not in page
