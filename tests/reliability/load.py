@@ -11,7 +11,9 @@ comments and toggling encouragement, for --seconds. Afterwards it checks:
 
 - no answer was a 5xx (nor a 4xx, nor a dropped connection);
 - every write that was acknowledged is in the database: each loss by name and each comment by
-  its marker, exactly once; each encouragement in the state its last acknowledged toggle gave.
+  its marker, exactly once; each encouragement in the state its last acknowledged toggle gave;
+- the dashboard's tallies, kept by triggers through all those concurrent writes, hold what a
+  recount of their rows gives.
 
 It prints requests per second, status counts, latencies, and writes acknowledged against found.
 Exit status 0 when everything holds, 1 when anything does not. Loopback traffic only. Requests
@@ -311,6 +313,7 @@ def verify(tallies: list[Tally]) -> dict:
 
     from recovery.models import LostDeal
     from teams.models import Comment, Encouragement
+    from tests.teams.test_tallies import recounted, tally_tables
 
     connections.close_all()
     losses = Counter(LostDeal.objects.filter(name__startswith="Load drill ").values_list("name", flat=True))
@@ -324,7 +327,9 @@ def verify(tallies: list[Tally]) -> dict:
     acknowledged_losses = [name for t in tallies for name in t.losses]
     acknowledged_comments = [marker for t in tallies for marker in t.comments]
     states = {key: state for t in tallies for key, state in t.encouragement.items() if state is not None}
+    kept, counted = tally_tables(), recounted()
     return {
+        "tallies off": [name for name in kept if kept[name] != counted[name]],
         "losses": (len(acknowledged_losses), sum(losses[name] == 1 for name in acknowledged_losses)),
         "comments": (len(acknowledged_comments), sum(comments[m] == 1 for m in acknowledged_comments)),
         "encouragement": (len(states), sum((key in given) == state for key, state in states.items())),
@@ -364,6 +369,10 @@ def report(args, tallies: list[Tally], elapsed: float, found: dict, cpu: float |
             problems.append(f"{acknowledged - present} acknowledged {what} not found as acknowledged")
     print(f"  comments refused (429)   {sum(t.rate_limited for t in tallies)} (the per-person rate limit)")
     print(f"  duplicated writes        {found['duplicated']}")
+    off = found["tallies off"]
+    print(f"  dashboard tallies        {'match a recount' if not off else 'differ: ' + ', '.join(off)}")
+    if off:
+        problems.append(f"the dashboard's tallies differ from a recount of their rows: {', '.join(off)}")
     if found["duplicated"]:
         problems.append(f"{found['duplicated']} writes found more than once")
     server_errors = sum(
