@@ -21,8 +21,8 @@ from recovery import imports
 from recovery import services as recovery_services
 from recovery.models import LostDeal, Webhook
 from teams import services as team_services
-from teams.models import Audience, Comment, Encouragement, TrustedColleague, User
-from tests.conftest import join, make_loss, make_user
+from teams.models import Comment, Encouragement, TrustedColleague, User
+from tests.conftest import join, make_loss, make_user, share
 
 # ---------------------------------------------------------------- visitors
 
@@ -131,18 +131,6 @@ class World:
         return self.clients[visitor]
 
 
-def _share(deal, *, team, message, **fields):
-    return team_services.loss_share(
-        deal=deal,
-        audience=Audience.TEAM if team else Audience.TRUSTED,
-        team=team,
-        message=message,
-        show_name=fields.get("show_name", False),
-        show_amount=fields.get("show_amount", False),
-        include_lesson=fields.get("include_lesson", False),
-    )
-
-
 def build_world() -> World:
     """Everyone and everything the tables name, made through the real services where they exist."""
     owner = make_user("owner@example.com", "Olivia Owner")
@@ -186,13 +174,13 @@ def build_world() -> World:
         lesson=LESSON,
         finish=True,
     )
-    team_share = _share(team_loss, team=team, message=TEAM_MESSAGE)
+    team_share = share(team_loss, team=team, message=TEAM_MESSAGE, show_name=False)
     comment = team_services.comment_create(shared=team_share, author=teammate, body=COMMENT_BODY)
     team_services.encouragement_toggle(shared=team_share, user=teammate, kind=Encouragement.Kind.BEEN_THERE)
 
     # A loss shared with trusted colleagues only: the manager is not in its audience.
     trusted_loss = make_loss(owner, name=TRUSTED_LOSS_NAME)
-    _share(trusted_loss, team=None, message=TRUSTED_MESSAGE, show_name=True)
+    share(trusted_loss, message=TRUSTED_MESSAGE)
 
     # Rule 2: "Someone who leaves the team stops seeing it at once" (and so does someone untrusted).
     team_services.membership_leave(membership=former_membership)

@@ -34,7 +34,7 @@ from recovery.models import CheckIn, LossReason, LostDeal
 from teams import services as team_services
 from teams.dismissive import dismissive_phrases_in
 from teams.models import Comment, Encouragement, Invitation, SharedLoss, Team, TrustedColleague, User
-from tests.conftest import make_loss
+from tests.conftest import make_loss, share
 
 FUZZ = settings(
     max_examples=25,
@@ -247,15 +247,7 @@ def deal(owner):
 @pytest.fixture
 def shared(deal, team, teammate):
     """The owner's loss, shared with their team (manager, owner, teammate)."""
-    return team_services.loss_share(
-        deal=deal,
-        audience="team",
-        team=team,
-        message="Lost on price.",
-        show_name=True,
-        show_amount=True,
-        include_lesson=True,
-    )
+    return share(deal, team=team, message="Lost on price.", show_amount=True, include_lesson=True)
 
 
 @pytest.fixture
@@ -930,15 +922,7 @@ def hostile_world(owner, manager, team, teammate):
     reflection.talk_to = f"Mentor {XSS}"
     reflection.save()
     TrustedColleague.objects.create(owner=owner, colleague=teammate)
-    shared = team_services.loss_share(
-        deal=deal,
-        audience="team",
-        team=team,
-        message=f"Message {XSS}",
-        show_name=True,
-        show_amount=True,
-        include_lesson=True,
-    )
+    shared = share(deal, team=team, message=f"Message {XSS}", show_amount=True, include_lesson=True)
     team_services.comment_create(shared=shared, author=teammate, body=f"Comment {ATTR}")
     team_services.encouragement_toggle(shared=shared, user=teammate, kind="been_there")
     return deal
@@ -1048,15 +1032,7 @@ def test_email_subjects_show_names_as_typed_not_html_escaped(
     teammate.save()
     deal = make_loss(owner, name='R&D "platform" deal')
     with django_capture_on_commit_callbacks(execute=True):
-        shared = team_services.loss_share(
-            deal=deal,
-            audience="team",
-            team=team,
-            message="",
-            show_name=True,
-            show_amount=False,
-            include_lesson=False,
-        )
+        shared = share(deal, team=team, message="")
     with django_capture_on_commit_callbacks(execute=True):
         team_services.comment_create(shared=shared, author=teammate, body="Here for you.")
     with django_capture_on_commit_callbacks(execute=True):
@@ -1077,15 +1053,7 @@ def test_html_emails_escape_names_and_deal_titles(
     teammate.save()
     deal = make_loss(owner, name=f"Acme {ATTR}")
     with django_capture_on_commit_callbacks(execute=True):
-        shared = team_services.loss_share(
-            deal=deal,
-            audience="team",
-            team=team,
-            message="",
-            show_name=True,
-            show_amount=False,
-            include_lesson=False,
-        )
+        shared = share(deal, team=team, message="")
     with django_capture_on_commit_callbacks(execute=True):
         team_services.comment_create(shared=shared, author=teammate, body="Here for you.")
     assert mail.outbox

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from teams import services as team_services
-from tests.conftest import make_loss
+from tests.conftest import make_loss, share
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_HOST = "rebound.example.com"
@@ -48,15 +47,7 @@ def script_sources(directives: dict[str, list[str]]) -> list[str]:
 def pages(owner, manager, team):
     """(name, who is signed in, url): one of each kind of page, public and private, HTML and not."""
     deal = make_loss(owner, name="Initech renewal")
-    team_services.loss_share(
-        deal=deal,
-        audience="team",
-        team=team,
-        message="Lost on price.",
-        show_name=True,
-        show_amount=False,
-        include_lesson=False,
-    )
+    share(deal, team=team, message="Lost on price.")
     return {
         "landing": (None, "/"),
         "login": (None, reverse("account_login")),

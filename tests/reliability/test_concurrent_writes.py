@@ -25,9 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
-from teams import services as team_services
 from teams.models import Audience, Comment, Encouragement, MoodTally, Notification, SharedLoss
-from tests.conftest import make_loss
+from tests.conftest import make_loss, share
 from tests.teams.test_tallies import recounted, tally_tables
 
 pytestmark = pytest.mark.skipif(
@@ -102,15 +101,7 @@ def signed_in(user):
 @pytest.fixture
 def shared(owner, team, teammate, trusted):
     """The owner's loss, shared with the team that teammate and trusted are in."""
-    return team_services.loss_share(
-        deal=make_loss(owner),
-        audience=Audience.TEAM,
-        team=team,
-        message="Lost this one today.",
-        show_name=True,
-        show_amount=False,
-        include_lesson=False,
-    )
+    return share(make_loss(owner), team=team, message="Lost this one today.")
 
 
 def test_two_colleagues_encouraging_and_commenting_at_once_lose_nothing(shared, teammate, trusted):

@@ -12,9 +12,8 @@ from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 
-from teams import services as team_services
-from teams.models import Audience, Comment, Encouragement, Notification, SharedLoss
-from tests.conftest import make_loss
+from teams.models import Comment, Encouragement, Notification, SharedLoss
+from tests.conftest import make_loss, share
 
 # An SMTP server that refuses connections: a closed port on this machine.
 SMTP_DOWN = {
@@ -34,15 +33,7 @@ def loss_reasons(transactional_db):
 
 @pytest.fixture
 def shared(owner, team, teammate):
-    return team_services.loss_share(
-        deal=make_loss(owner),
-        audience=Audience.TEAM,
-        team=team,
-        message="Lost this one today.",
-        show_name=True,
-        show_amount=False,
-        include_lesson=False,
-    )
+    return share(make_loss(owner), team=team, message="Lost this one today.")
 
 
 def signed_in(user):

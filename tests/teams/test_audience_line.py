@@ -6,20 +6,8 @@ from django.utils.html import escape
 
 from teams import services as team_services
 from teams.access import SHARED_PARTS
-from teams.models import Audience, TrustedColleague
-from tests.conftest import HEADER_QUERIES, audience_line_of, join, make_loss, make_user
-
-
-def share(deal, team=None):
-    return team_services.loss_share(
-        deal=deal,
-        audience=Audience.TEAM if team else Audience.TRUSTED,
-        team=team,
-        message="",
-        show_name=False,
-        show_amount=False,
-        include_lesson=False,
-    )
+from teams.models import TrustedColleague
+from tests.conftest import HEADER_QUERIES, audience_line_of, join, make_loss, make_user, share
 
 
 def detail_url(deal):
@@ -40,7 +28,7 @@ def test_a_private_loss_is_seen_by_its_owner_only(owner_client, loss, team, team
 
 
 def test_a_team_share_names_the_team_and_counts_the_other_people(owner_client, loss, team, teammate, trusted):
-    share(loss, team)
+    share(loss, team=team)
     # The manager, Theo and Tara: the owner is not counted.
     expected = f"Shared with everyone in EMEA Mid-Market (3 other people). {SHARED_PARTS}"
     assert audience_line_of(loss) == expected
@@ -50,7 +38,7 @@ def test_a_team_share_names_the_team_and_counts_the_other_people(owner_client, l
 def test_a_team_of_two_says_one_other_person(owner, loss):
     duo = team_services.team_create(creator=owner, name="Duo")
     join(duo, make_user("ana@example.com", "Ana Silva"))
-    share(loss, duo)
+    share(loss, team=duo)
     assert audience_line_of(loss).startswith("Shared with everyone in Duo (1 other person). ")
 
 
@@ -74,14 +62,14 @@ def test_the_line_follows_who_can_see_it_at_once(owner, loss, team, trusted):
 
 
 def test_a_team_share_counts_current_members_only(loss, team, teammate, former_member):
-    share(loss, team)
+    share(loss, team=team)
     assert "(2 other people)" in audience_line_of(loss)  # the manager and Theo, not Fiona who left
     join(team, make_user("new@example.com", "Nia Newcomer"))
     assert "(3 other people)" in audience_line_of(loss)
 
 
 def test_the_line_never_lists_the_private_parts_as_shared(loss, team):
-    share(loss, team)
+    share(loss, team=team)
     assert "never your feelings, notes or check-ins" in audience_line_of(loss)
 
 
@@ -108,7 +96,7 @@ def test_loss_page_runs_a_fixed_number_of_queries(
         TrustedColleague.objects.create(owner=owner, colleague=colleague)
     deal = make_loss(owner)
     if audience:
-        share(deal, team if audience == "team" else None)
+        share(deal, team=team if audience == "team" else None)
     with django_assert_num_queries(queries + HEADER_QUERIES):
         response = owner_client.get(detail_url(deal))
     assert response.status_code == 200

@@ -12,7 +12,7 @@ from recovery import services as recovery_services
 from recovery.models import LossReason
 from teams import morale
 from teams import services as team_services
-from tests.conftest import HEADER_QUERIES, join, make_user
+from tests.conftest import HEADER_QUERIES, join, make_user, share
 
 # Thursday 19 November 2026, noon UTC: the current ISO week starts on Monday 16 November.
 NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)
@@ -47,17 +47,9 @@ def log_loss(owner, lost_on, *, mood=None, amount=1000, currency="EUR", reasons=
     return deal
 
 
-def share_with_team(deal, team, *, when, include_lesson=False, show_name=True):
+def share_with_team(deal, team, *, when, **fields):
     with time_machine.travel(when, tick=False):
-        return team_services.loss_share(
-            deal=deal,
-            audience="team",
-            team=team,
-            message="A tough one.",
-            show_name=show_name,
-            show_amount=False,
-            include_lesson=include_lesson,
-        )
+        return share(deal, team=team, message="A tough one.", **fields)
 
 
 def add_reps(team, how_many, start=0):

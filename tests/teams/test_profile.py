@@ -7,9 +7,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from teams import services
-from teams.models import Audience, Notification, User
-from tests.conftest import make_loss
+from teams.models import Notification, User
+from tests.conftest import make_loss, share
 
 URL = reverse("teams:profile")
 
@@ -106,15 +105,7 @@ def test_with_emails_off_a_loss_shared_with_me_is_in_the_app_but_not_emailed(
     client.force_login(teammate)
     client.post(URL, {"name": "Theo Teammate"})
     with django_capture_on_commit_callbacks(execute=True):
-        services.loss_share(
-            deal=make_loss(owner),
-            audience=Audience.TEAM,
-            team=team,
-            message="",
-            show_name=False,
-            show_amount=False,
-            include_lesson=False,
-        )
+        share(make_loss(owner), team=team, message="", show_name=False)
     assert Notification.objects.filter(recipient=teammate).count() == 1
     assert teammate.email not in [address for email in mailoutbox for address in email.to]
     assert "manager@example.com" in [address for email in mailoutbox for address in email.to]

@@ -11,7 +11,7 @@ from recovery import services as recovery_services
 from teams import access
 from teams import services as team_services
 from teams.models import Audience, Comment, Encouragement, Notification, SharedLoss, TrustedColleague
-from tests.conftest import HEADER_QUERIES, audience_line_of, join, make_loss, make_user
+from tests.conftest import HEADER_QUERIES, audience_line_of, join, make_loss, make_user, share
 
 PERSONAS_OUTSIDE = ["outsider", "former_member", "other_team_member"]
 NOT_THE_OWNER = ["teammate", "trusted", "manager", *PERSONAS_OUTSIDE]
@@ -483,15 +483,7 @@ def test_reflection_page_runs_a_fixed_number_of_queries(
         people=colleagues,
     )
     if state != "unshared":
-        team_services.loss_share(
-            deal=deal,
-            audience=state,
-            team=team if state == "team" else None,
-            message="",
-            show_name=False,
-            show_amount=False,
-            include_lesson=False,
-        )
+        share(deal, team=team if state == "team" else None, message="", show_name=False)
     client.force_login(owner)
     with django_assert_num_queries(queries + HEADER_QUERIES):
         response = client.get(reflection_url(deal))

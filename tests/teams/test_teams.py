@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from teams import services
-from teams.models import Audience, Invitation, Membership, Role, SharedLoss, Team
-from tests.conftest import HEADER_QUERIES, join, make_loss, make_user
+from teams.models import Invitation, Membership, Role, SharedLoss, Team
+from tests.conftest import HEADER_QUERIES, join, make_loss, make_user, share
 
 # Session, user, then the page's own queries (read them in the failure output before changing these).
 LIST_QUERIES = 3 + HEADER_QUERIES  # my memberships with their team and member count
@@ -37,15 +37,7 @@ def role_of(team, user):
 
 
 def share_with_team(owner, team, name="Acme renewal"):
-    return services.loss_share(
-        deal=make_loss(owner, name=name),
-        audience=Audience.TEAM,
-        team=team,
-        message="Lost on price.",
-        show_name=True,
-        show_amount=False,
-        include_lesson=False,
-    )
+    return share(make_loss(owner, name=name), team=team, message="Lost on price.")
 
 
 # ---------------------------------------------------------------- access
