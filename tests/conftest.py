@@ -38,6 +38,21 @@ def make_loss(owner, *, name="Acme renewal", days_ago=0, reasons=("price-budget"
     )
 
 
+def loss_form(**overrides):
+    """What a rep types in the form to log a loss, as POST data."""
+    return {
+        "name": "Bigcorp pilot",
+        "amount": "5000",
+        "currency": "GBP",
+        "stage": "demo",
+        "lost_on": timezone.localdate().isoformat(),
+        "reasons": [LossReason.objects.get(slug="timing").pk],
+        "competitor": "Rival Inc",
+        "notes": "They went quiet after the demo.",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def owner(db):
     """A rep with losses of their own."""

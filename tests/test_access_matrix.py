@@ -28,7 +28,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import resolve, reverse
 
-from recovery.models import CheckIn, CsvImport, LossReason, LostDeal, Reflection, Webhook
+from recovery.models import CheckIn, CsvImport, LostDeal, Reflection, Webhook
 from teams.models import (
     Comment,
     Encouragement,
@@ -64,7 +64,7 @@ from tests.access_matrix_data import (
     today,
     url_patterns,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, loss_form
 
 # ---------------------------------------------------------------- the answers
 
@@ -517,16 +517,9 @@ def _const(data: dict) -> Callable[[World], dict]:
 
 
 def _loss_form(world: World) -> dict:
-    return {
-        "name": "Renamed by someone",
-        "amount": "1",
-        "currency": "EUR",
-        "stage": "demo",
-        "lost_on": today().isoformat(),
-        "reasons": list(LossReason.objects.filter(slug="timing").values_list("pk", flat=True)),
-        "competitor": "",
-        "notes": "Overwritten",
-    }
+    return loss_form(
+        name="Renamed by someone", amount="1", currency="EUR", competitor="", notes="Overwritten"
+    )
 
 
 def _upload(world: World) -> dict:

@@ -11,27 +11,12 @@ from django.utils.html import escape
 
 from recovery.forms import LostDealForm
 from recovery.models import MAX_AMOUNT, LossReason, LostDeal
-from tests.conftest import make_loss
+from tests.conftest import loss_form, make_loss
 
 FROZEN = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
 TODAY = FROZEN.date()
 
 pytestmark = pytest.mark.time_machine(FROZEN)
-
-
-def valid_payload(**overrides):
-    data = {
-        "name": "Bigcorp pilot",
-        "amount": "5000",
-        "currency": "GBP",
-        "stage": "demo",
-        "lost_on": TODAY.isoformat(),
-        "reasons": [LossReason.objects.get(slug="timing").pk],
-        "competitor": "Rival Inc",
-        "notes": "They went quiet after the demo.",
-    }
-    data.update(overrides)
-    return data
 
 
 def error_list_html(response, field):
@@ -73,7 +58,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("field", "value", "message"), BAD_INPUT)
 def test_bad_input_is_refused_by_its_field_and_the_rest_is_kept(owner_client, field, value, message):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(**{field: value}))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(**{field: value}))
 
     assert response.status_code == 200
     assert message in response.context["form"].errors[field]
@@ -93,7 +78,7 @@ def test_bad_input_is_refused_by_its_field_and_the_rest_is_kept(owner_client, fi
 
 
 def test_an_amount_with_more_digits_than_the_database_holds_is_refused(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(amount="1" + "0" * 20))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(amount="1" + "0" * 20))
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["amount"]
     assert error_list_html(response, "amount")
@@ -102,7 +87,7 @@ def test_an_amount_with_more_digits_than_the_database_holds_is_refused(owner_cli
 
 
 def test_a_name_over_200_characters_is_refused_and_the_rest_is_kept(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(name="n" * 201))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(name="n" * 201))
 
     assert response.status_code == 200
     message = "Ensure this value has at most 200 characters (it has 201)."
@@ -114,7 +99,7 @@ def test_a_name_over_200_characters_is_refused_and_the_rest_is_kept(owner_client
 
 
 def test_a_blank_name_is_refused(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(name="   "))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(name="   "))
     assert response.status_code == 200
     assert "name" in response.context["form"].errors
     assert error_list_html(response, "name")
@@ -123,7 +108,7 @@ def test_a_blank_name_is_refused(owner_client):
 
 def test_ticked_reasons_stay_ticked_when_the_form_comes_back(owner_client):
     timing, my_demo = LossReason.objects.filter(slug__in=["timing", "my-demo-pitch"]).order_by("position")
-    payload = valid_payload(reasons=[timing.pk, my_demo.pk], amount="-1")
+    payload = loss_form(reasons=[timing.pk, my_demo.pk], amount="-1")
 
     response = owner_client.post(reverse("recovery:loss_create"), payload)
 
@@ -132,31 +117,31 @@ def test_ticked_reasons_stay_ticked_when_the_form_comes_back(owner_client):
 
 
 def test_the_field_in_error_is_marked_invalid_for_assistive_technology(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(amount="-5"))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(amount="-5"))
     assert re.search(r'<input type="number" name="amount"[^>]*aria-invalid="true"', response.text)
     assert re.search(r'aria-describedby="id_amount_helptext id_amount_error"', response.text)
 
 
 def test_reasons_error_is_announced_with_its_fieldset(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(reasons=[]))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(reasons=[]))
     assert '<fieldset aria-describedby="id_reasons_helptext id_reasons_error">' in response.text
 
 
 def test_amount_may_be_left_out(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(amount=""))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(amount=""))
     assert response.status_code == 302
     assert LostDeal.objects.get().amount is None
 
 
 def test_an_amount_of_exactly_the_maximum_is_accepted(owner_client):
-    response = owner_client.post(reverse("recovery:loss_create"), valid_payload(amount=str(MAX_AMOUNT)))
+    response = owner_client.post(reverse("recovery:loss_create"), loss_form(amount=str(MAX_AMOUNT)))
     assert response.status_code == 302
     assert LostDeal.objects.get().amount == MAX_AMOUNT
 
 
 def test_a_loss_may_be_dated_today_or_in_the_past(owner_client):
     for lost_on in [TODAY, TODAY - datetime.timedelta(days=400)]:
-        assert LostDealForm(data=valid_payload(lost_on=lost_on.isoformat())).is_valid()
+        assert LostDealForm(data=loss_form(lost_on=lost_on.isoformat())).is_valid()
 
 
 def test_each_new_form_carries_its_own_submission_id_and_today_as_date():

@@ -13,7 +13,7 @@ from django.utils import timezone
 from recovery import services
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
 from recovery.views.losses import LOSSES_PER_PAGE
-from tests.conftest import HEADER_QUERIES, make_loss, share
+from tests.conftest import HEADER_QUERIES, loss_form, make_loss, share
 
 # Noon, so that "today" cannot change while a test runs.
 FROZEN = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
@@ -34,19 +34,11 @@ def reason_pks(*slugs):
 
 
 def loss_payload(**overrides):
-    """What a rep types in the form to log a loss."""
-    data = {
-        "name": "Bigcorp pilot",
-        "amount": "5000.50",
-        "currency": "GBP",
-        "stage": "demo",
-        "lost_on": TODAY.isoformat(),
-        "reasons": reason_pks("timing", "my-follow-up"),
-        "competitor": "Rival Inc",
-        "notes": "They went quiet after the demo.",
-    }
-    data.update(overrides)
-    return data
+    """conftest's loss form, with cents and two reasons, lost on TODAY."""
+    return (
+        loss_form(amount="5000.50", reasons=reason_pks("timing", "my-follow-up"), lost_on=TODAY.isoformat())
+        | overrides
+    )
 
 
 def message_texts(response):

@@ -24,9 +24,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from recovery.models import CheckIn, LossReason, LostDeal, Reflection
+from recovery.models import CheckIn, LostDeal, Reflection
 from teams.models import Audience, Comment, Encouragement, MoodTally, Notification, SharedLoss
-from tests.conftest import make_loss, share
+from tests.conftest import loss_form, make_loss, share
 from tests.teams.test_tallies import recounted, tally_tables
 
 pytestmark = pytest.mark.skipif(
@@ -153,15 +153,7 @@ def test_an_encouragement_double_clicked_at_once_is_given_once(shared, teammate)
 
 
 def test_a_loss_form_submitted_twice_at_once_logs_one_loss(owner):
-    form = {
-        "submission_id": str(uuid.uuid4()),
-        "name": "Initech expansion",
-        "amount": "8000",
-        "currency": "EUR",
-        "stage": "negotiation",
-        "lost_on": timezone.localdate().isoformat(),
-        "reasons": [LossReason.objects.get(slug="timing").pk],
-    }
+    form = loss_form(submission_id=str(uuid.uuid4()))
     clients = [signed_in(owner), signed_in(owner)]
     requests = [lambda c=c: c.post(reverse("recovery:loss_create"), form) for c in clients]
 
