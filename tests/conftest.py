@@ -25,17 +25,33 @@ def make_user(email, name):
 
 
 def make_loss(owner, *, name="Acme renewal", days_ago=0, reasons=("price-budget",), **fields):
-    """A loss logged through the real service, with its reflection and check-in prompts."""
+    """A loss logged through the real service, with its reflection and check-in prompts; lost
+    `days_ago` days ago, unless `lost_on` says when."""
+    fields.setdefault("lost_on", timezone.localdate() - datetime.timedelta(days=days_ago))
     fields.setdefault("stage", Stage.PROPOSAL)
     fields.setdefault("amount", 12000)
     fields.setdefault("currency", "EUR")
     return services.lost_deal_create(
-        owner=owner,
-        name=name,
-        lost_on=timezone.localdate() - datetime.timedelta(days=days_ago),
-        reasons=LossReason.objects.filter(slug__in=reasons),
-        **fields,
+        owner=owner, name=name, reasons=LossReason.objects.filter(slug__in=reasons), **fields
     )
+
+
+def at(day, hour=10, minute=0, tz=datetime.UTC):
+    """That day at that time (10:00 UTC unless said)."""
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=tz)
+
+
+def log_loss(owner, lost_on, *, name=None, amount=1000, mood=None, mood_at=None, **fields):
+    """A loss lost on `lost_on`, named after its owner and that day, as the morale dashboard's tests
+    log them; `mood` fills its reflection's Feel section, at 10:00 that day unless `mood_at` says when."""
+    deal = make_loss(
+        owner, name=name or f"{owner.name} deal {lost_on}", lost_on=lost_on, amount=amount, **fields
+    )
+    if mood is not None:
+        deal.reflection.mood = mood
+        deal.reflection.mood_at = mood_at or at(lost_on)
+        deal.reflection.save()
+    return deal
 
 
 def loss_form(**overrides):

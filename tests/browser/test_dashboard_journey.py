@@ -11,7 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.teams.test_dashboard_views import log_loss, share_with_team
+from tests.conftest import log_loss
+from tests.teams.test_dashboard_views import share_with_team
 
 
 @pytest.fixture

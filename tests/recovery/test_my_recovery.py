@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from recovery import charts, selectors
 from recovery.models import CheckIn, LostDeal, Reflection
-from tests.conftest import HEADER_QUERIES, make_loss, make_user
+from tests.conftest import HEADER_QUERIES, at, make_loss, make_user
 
 URL = reverse("recovery:my_recovery")
 TODAY = datetime.date(2026, 6, 15)
@@ -21,10 +21,6 @@ UTC = datetime.UTC
 def frozen():
     with time_machine.travel(datetime.datetime(2026, 6, 15, 12, 0, tzinfo=UTC), tick=False):
         yield
-
-
-def at(day, hour=10, minute=0, tz=UTC):
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=tz)
 
 
 def loss_on(owner, day, **fields):

@@ -11,13 +11,12 @@ from django.urls import reverse
 from recovery import services as recovery_services
 from teams import morale
 from teams import services as team_services
+from tests.conftest import at, log_loss
 from tests.teams.test_dashboard_views import (
     HIDDEN,
     LAST_MONDAY,
     NOW,
     THIS_MONDAY,
-    at,
-    log_loss,
     section,
     share_with_team,
     table_cells,

@@ -9,10 +9,9 @@ from django.urls import reverse
 
 from recovery import charts
 from recovery import services as recovery_services
-from recovery.models import LossReason
 from teams import morale
 from teams import services as team_services
-from tests.conftest import HEADER_QUERIES, join, make_user, share
+from tests.conftest import HEADER_QUERIES, at, join, log_loss, make_user, share
 
 # Thursday 19 November 2026, noon UTC: the current ISO week starts on Monday 16 November.
 NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)
@@ -23,28 +22,6 @@ HIDDEN = "fewer than 3 people: hidden to keep answers anonymous"
 
 
 # ---------------------------------------------------------------- helpers (for the CSV and digest tests too)
-
-
-def at(day: datetime.date, hour=10) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
-
-
-def log_loss(owner, lost_on, *, mood=None, amount=1000, currency="EUR", reasons=("price-budget",), name=None):
-    """A loss through the real service; `mood` fills the reflection's Feel section on the date lost."""
-    deal = recovery_services.lost_deal_create(
-        owner=owner,
-        name=name or f"{owner.name} deal {lost_on}",
-        stage="proposal",
-        lost_on=lost_on,
-        reasons=LossReason.objects.filter(slug__in=reasons),
-        amount=amount,
-        currency=currency,
-    )
-    if mood is not None:
-        deal.reflection.mood = mood
-        deal.reflection.mood_at = at(lost_on)
-        deal.reflection.save()
-    return deal
 
 
 def share_with_team(deal, team, *, when, **fields):

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from teams import services as team_services
 from teams.models import DigestSent, Role
-from tests.conftest import join, make_user
-from tests.teams.test_dashboard_views import HIDDEN, LAST_MONDAY, NOW, THIS_MONDAY, log_loss, share_with_team
+from tests.conftest import join, log_loss, make_user
+from tests.teams.test_dashboard_views import HIDDEN, LAST_MONDAY, NOW, THIS_MONDAY, share_with_team
 
 pytestmark = pytest.mark.time_machine(NOW, tick=False)
 WEEK_BEFORE = LAST_MONDAY - datetime.timedelta(weeks=1)
