@@ -131,25 +131,16 @@ class World:
         return self.clients[visitor]
 
 
-def build_world() -> World:
-    """Everyone and everything the tables name, made through the real services where they exist."""
-    owner = make_user("owner@example.com", "Olivia Owner")
-    manager = make_user("manager@example.com", "Maya Manager")
-    team = team_services.team_create(creator=manager, name="EMEA Mid-Market")
-    join(team, owner)
-    teammate = make_user("teammate@example.com", "Theo Teammate")
-    teammate_membership = join(team, teammate)
-    trusted = make_user("trusted@example.com", "Tara Trusted")
-    join(team, trusted)
-    TrustedColleague.objects.create(owner=owner, colleague=trusted)
+def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
+    """Everything the tables name around conftest's personas, made through the real services where
+    they exist, with the visitors conftest hasn't: the untrusted colleague, staff, and a former member
+    who leaves after the owner shares (conftest's left before)."""
     # Both in the audience when the owner shares, below; out of it afterwards.
     untrusted = make_user("untrusted@example.com", "Uma Untrusted")
     join(team, untrusted)
     taken_off = TrustedColleague.objects.create(owner=owner, colleague=untrusted)
     former = make_user("former@example.com", "Fiona Former")
     former_membership = join(team, former)
-    other_team = make_user("other@example.com", "Omar Otherteam")
-    apac = team_services.team_create(creator=other_team, name="APAC Enterprise")
     staff = make_user("staff@example.com", "Sam Staff")
     staff.is_staff = staff.is_superuser = True
     staff.save(update_fields=["is_staff", "is_superuser"])
@@ -220,8 +211,8 @@ def build_world() -> World:
         "pending_check_in": team_loss.check_ins.order_by("due_on").first().code,
         "comment": comment.code,
         "team": team.code,
-        "other_team": apac.code,  # managed by the member of another team
-        "teammate_membership": teammate_membership.code,
+        "other_team": other_team.teams.get().code,  # managed by the member of another team
+        "teammate_membership": teammate.memberships.get().code,
         "invitation": invitation.code,
         "invitation_token": token,
         "import": csv_import.code,

@@ -382,10 +382,10 @@ def _report(problems: list[str]) -> str:
 
 
 @pytest.fixture
-def world(db, django_capture_on_commit_callbacks):
+def world(owner, manager, team, teammate, trusted, other_team_member, django_capture_on_commit_callbacks):
     # Emails leave once their transaction commits: run those callbacks, to have them in the outbox.
     with django_capture_on_commit_callbacks(execute=True):
-        return build_world()
+        return build_world(owner, manager, team, teammate, trusted, other_team_member)
 
 
 # ---------------------------------------------------------------- the tables themselves
