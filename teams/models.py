@@ -361,7 +361,7 @@ class ReasonTally(Tally):
     owner = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     lost_on = models.DateField()
     reason = models.ForeignKey(
-        "recovery.LossReason", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "recovery.LossReason", on_delete=models.DO_NOTHING, db_constraint=False, related_name="tallies"
     )
 
 

@@ -17,9 +17,8 @@ way, in 8 queries whatever the range and the data.
 """
 
 import datetime
-import statistics
 import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -40,6 +39,7 @@ from django.db.models.functions import Cast, Concat, TruncWeek
 from django.utils import timezone
 
 from recovery.aggregates import Median
+from recovery.models import LossReason
 
 from .models import (
     Comment,
@@ -48,7 +48,6 @@ from .models import (
     LossTally,
     Membership,
     MoodTally,
-    ReasonTally,
     RecoveryTally,
     SharedLoss,
     SupportTally,
@@ -237,13 +236,28 @@ def _ids(text: str | None) -> set[str]:
     return set(text.split(",")) if text else set()
 
 
-def _counted(text: str) -> list[int]:
-    """The numbers in a `Members` text of "number x times" ("3x2,5x1"), each repeated: [3, 3, 5]."""
-    numbers = []
-    for item in text.split(","):
+def _counted(text: str) -> Counter:
+    """A `Members` text of "number x times" ("3x2,5x1,3x1") as how often each number came: {3: 3, 5: 1}."""
+    counts = Counter()
+    for item, repeats in Counter(text.split(",")).items():  # (each distinct item parsed once)
         number, times = item.split("x")
-        numbers += [int(number)] * int(times)
-    return numbers
+        counts[int(number)] += int(times) * repeats
+    return counts
+
+
+def _median(counts: Counter) -> float | None:
+    """The median of the numbers counted ({3: 3, 5: 1} → 3.0), as statistics.median gives it."""
+    total = counts.total()
+    if not total:
+        return None
+    middle = [(total - 1) // 2, total // 2]  # where the middle one or two are, counting from 0
+    found, seen = [], 0
+    for number in sorted(counts):
+        seen += counts[number]
+        while middle and middle[0] < seen:
+            found.append(number)
+            middle.pop(0)
+    return (found[0] + found[1]) / 2
 
 
 class _PerWeek:
@@ -256,9 +270,6 @@ class _PerWeek:
     def add(self, week, members: set[int], *values):
         self.members[week] |= members
         self.week_sums[week] = _plus(self.week_sums.get(week), values)
-
-    def contributors(self, weeks) -> set[int]:
-        return set().union(*(self.members.get(w, ()) for w in weeks))
 
     def sums(self, weeks) -> list:
         totals = None
@@ -276,15 +287,15 @@ def _threshold_cells(per_week: _PerWeek, weeks, compute) -> tuple[list[Cell], Ce
     k = min_group()
     cells, hidden_weeks = [], []
     for w in weeks:
-        people = per_week.contributors([w])
+        people = len(per_week.members.get(w, ()))
         if not people:
             cells.append(EMPTY)
-        elif len(people) < k:
+        elif people < k:
             cells.append(HIDDEN)
             hidden_weeks.append(w)
         else:
-            cells.append(Cell(compute(per_week.sums([w]), [w])))
-    if not per_week.contributors(weeks):
+            cells.append(Cell(compute(per_week.week_sums[w], [w])))
+    if not any(w in per_week.members for w in weeks):
         total = EMPTY
     elif hidden_weeks:
         total = HIDDEN
@@ -350,18 +361,14 @@ def build_dashboard(
             amounts[currency].add(week, priced_by, total_amount)
 
     # Reasons picked for the losses logged, per reason and week: "not personal" and the top reasons.
+    # (Asked of LossReason, so that it is grouped by the reason's primary key: PostgreSQL then
+    # needn't sort the picks by the reason's label too.)
     reason_rows = [
         {**row, "people": _ids(row["people"])}
-        for row in ReasonTally.objects.filter(owner__in=members, lost_on__gte=first_day)
-        .annotate(week=week_of("lost_on", None))
-        .values(
-            "week",
-            "reason",
-            label=F("reason__label"),
-            outside_control=F("reason__outside_control"),
-            position=F("reason__position"),
-        )
-        .annotate(n=Sum("n"), people=Members("owner"))
+        for row in LossReason.objects.filter(tallies__owner__in=members, tallies__lost_on__gte=first_day)
+        .annotate(week=week_of("tallies__lost_on", None))
+        .values("pk", "label", "outside_control", "position", "week")
+        .annotate(n=Sum("tallies__n"), people=Members("tallies__owner"))
         .order_by()
     ]
     reasons = _PerWeek()
@@ -371,7 +378,7 @@ def build_dashboard(
     # Recovery time: medians can't be added up, so the database counts each week's numbers of days
     # (whole numbers) and the medians of each week and of the range are taken here, exactly.
     recovered = _PerWeek()
-    days_by_week: dict[datetime.date, list[int]] = {}
+    days_by_week: dict[datetime.date, Counter] = {}
     for week, people, n, days in (
         RecoveryTally.objects.filter(owner__in=members, at__gte=start)
         .annotate(week=week_of("at"))
@@ -386,9 +393,8 @@ def build_dashboard(
     ):
         recovered.add(week, _ids(people), n)
         days_by_week[week] = _counted(days)
-    recovery_medians = {week: float(statistics.median(days)) for week, days in days_by_week.items()}
-    every_days = [d for days in days_by_week.values() for d in days]
-    recovery_range_median = float(statistics.median(every_days)) if every_days else None
+    recovery_medians = {week: _median(days) for week, days in days_by_week.items()}
+    recovery_range_median = _median(sum(days_by_week.values(), Counter()))
 
     # Support given on losses shared with this team (shared data: no threshold).
     support = dict(
@@ -487,7 +493,7 @@ def _top_reasons(rows, mondays):
     k = min_group()
     reasons = {}
     for row in rows:
-        reason = reasons.setdefault(row["reason"], {"row": row, "n": 0, "weeks": defaultdict(set)})
+        reason = reasons.setdefault(row["pk"], {"row": row, "n": 0, "weeks": defaultdict(set)})
         reason["n"] += row["n"]
         reason["weeks"][row["week"]] |= row["people"]
     shorter_starts = [mondays[-r] for r in RANGES if r < len(mondays)]

@@ -3,12 +3,16 @@ tables that always hold what their rows add up to, whatever changed the rows."""
 
 import datetime
 import importlib
+import statistics
 import zoneinfo
+from collections import Counter
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from recovery import services as recovery_services
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
@@ -90,6 +94,13 @@ def test_every_moment_counts_in_its_week_in_the_team_time_zone(team, reps, zone)
     }
     assert shown == expected
     assert len(by_week) >= 3  # the moments did land in different weeks
+
+
+@given(st.lists(st.integers(min_value=0, max_value=400), max_size=60))
+def test_recovery_medians_from_counts_are_the_medians_of_the_days(days):
+    """The recovery tallies count each number of days; the median is taken from those counts."""
+    expected = statistics.median(days) if days else None
+    assert morale._median(Counter(days)) == expected
 
 
 # ---------------------------------------------------------------------------
