@@ -385,8 +385,9 @@ class SupportTally(Tally):
 class FirstSupport(models.Model):
     """A loss shared with a team: when it was shared, and when its first support came (None: not yet).
 
-    Kept like the tallies, one row per share: the dashboard's time to first support reads these
-    instead of looking for each share's first encouragement and comment.
+    Kept like the tallies, one row per share: the dashboard's time to first support and its
+    "needs encouragement" list read these instead of looking for each share's encouragement and
+    comments.
     """
 
     shared = models.OneToOneField(

@@ -42,8 +42,6 @@ from recovery.aggregates import Median
 from recovery.models import LossReason
 
 from .models import (
-    Comment,
-    Encouragement,
     FirstSupport,
     LossTally,
     Membership,
@@ -405,7 +403,6 @@ def build_dashboard(
         .order_by()
         .values_list("week", "n")
     )
-    team_shares = SharedLoss.objects.filter(team=team)
 
     # Time to first support, for losses shared with this team in the range: the median delay from
     # sharing to the first encouragement or comment still shown, per week and over the range (the
@@ -469,7 +466,7 @@ def build_dashboard(
         top_reasons=top_reasons,
         top_reasons_hidden=left_out,
         lessons=list(
-            team_shares.filter(include_lesson=True, shared_at__gte=start)
+            SharedLoss.objects.filter(team=team, include_lesson=True, shared_at__gte=start)
             .exclude(deal__reflection__lesson="")
             .select_related("deal__reflection", "deal__owner")
             .order_by("-shared_at")[:10]
@@ -518,10 +515,11 @@ def needs_encouragement(team: Team, now: datetime.datetime, since: datetime.date
     """Losses shared with the team since `since` that have had no encouragement or comment for 24 hours."""
     return (
         SharedLoss.objects.filter(
-            team=team, shared_at__gte=since, shared_at__lte=now - NEEDS_ENCOURAGEMENT_AFTER
+            Exists(FirstSupport.objects.filter(shared=OuterRef("pk"), first_support_at__isnull=True)),
+            team=team,
+            shared_at__gte=since,
+            shared_at__lte=now - NEEDS_ENCOURAGEMENT_AFTER,
         )
-        .exclude(Exists(Encouragement.objects.filter(shared=OuterRef("pk"))))
-        .exclude(Exists(Comment.objects.filter(shared=OuterRef("pk"), hidden_at__isnull=True)))
         .select_related("deal__owner")
         .order_by("shared_at")
     )
