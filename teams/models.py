@@ -402,3 +402,24 @@ class FirstSupport(models.Model):
 
     def __str__(self):
         return f"First support of {self.shared_id}: {self.first_support_at}"
+
+
+class FrozenWeek(models.Model):
+    """A team's closed week of private morale figures, computed once after the week ended.
+
+    The dashboard, its CSV and the digest read closed weeks from here only, so what a closed week
+    shows never changes: not when people join or leave, not when somebody backdates a loss into it,
+    edits or deletes one. `figures` holds each figure's additive parts and who contributed to them
+    (teams.morale_weeks); it is never shown as it is, only through the threshold (teams.morale).
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week, in the team's time zone.")
+    figures = models.JSONField()
+    frozen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "week"], name="frozenweek_once_per_team_week")]
+
+    def __str__(self):
+        return f"{self.team}, week of {self.week}"

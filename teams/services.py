@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from recovery.models import LostDeal
 
-from . import emails
+from . import emails, morale_weeks
 from .access import audience_of, team_ids_of, teammates
 from .models import (
     Audience,
@@ -61,6 +61,8 @@ def _keep_a_manager(membership: Membership) -> None:
 
 def _end_membership(membership: Membership) -> None:
     _keep_a_manager(membership)
+    # The closed weeks they counted in keep what they showed (teams.morale_weeks).
+    morale_weeks.freeze_closed_weeks(membership.team)
     # What they shared with this team leaves its feed with them.
     SharedLoss.objects.filter(team=membership.team, deal__owner=membership.user).delete()
     membership.delete()
@@ -363,6 +365,9 @@ def user_delete(*, user: User) -> None:
     for outcome in _teams_after_deletion(user):
         if outcome.deleted:
             outcome.team.delete()
-        elif outcome.new_manager is not None:
+            continue
+        # The closed weeks they counted in keep what they showed (teams.morale_weeks).
+        morale_weeks.freeze_closed_weeks(outcome.team)
+        if outcome.new_manager is not None:
             Membership.objects.filter(pk=outcome.new_manager.pk).update(role=Role.MANAGER)
     User.objects.filter(pk=user.pk).delete()

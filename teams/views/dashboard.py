@@ -246,7 +246,7 @@ def dashboard_context(board: morale.Dashboard, now: datetime.datetime | None = N
 @require_safe
 def dashboard(request, code):
     team = access.get_team_for_manager(request.user, code)
-    board = morale.build_dashboard(team, chosen_range(request))
+    board = morale.build_dashboard(team, chosen_range(request), viewer=request.user)
     return render(request, "teams/dashboard.html", dashboard_context(board))
 
 
@@ -281,7 +281,7 @@ def csv_rows(board: morale.Dashboard) -> list[list[str]]:
 def dashboard_csv(request, code):
     team = access.get_team_for_manager(request.user, code)
     weeks = chosen_range(request)
-    board = morale.build_dashboard(team, weeks)
+    board = morale.build_dashboard(team, weeks, viewer=request.user)
     filename = (
         f"rebound-morale-{slugify(team.name) or 'team'}-{weeks}-weeks-{timezone.localdate():%Y-%m-%d}.csv"
     )

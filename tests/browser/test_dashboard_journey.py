@@ -12,15 +12,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.conftest import log_loss
-from tests.teams.test_dashboard_views import share_with_team
+from tests.teams.test_dashboard_views import members_all_along, share_with_team
 
 
 @pytest.fixture
 def team_week(team, owner, teammate, trusted):
-    """Three members logged losses this week (enough to show), and one shared two days ago has no support."""
+    """Three long-standing members logged losses last week (enough to show), and one shared two days
+    ago has no support."""
+    members_all_along()
     today = timezone.localdate()
     for person, mood in ((owner, 2), (teammate, 3), (trusted, 4)):
-        log_loss(person, today, mood=mood)
+        log_loss(person, today - datetime.timedelta(weeks=1), mood=mood)
     quiet = log_loss(owner, today - datetime.timedelta(days=3), name="Initech renewal")
     share_with_team(quiet, team, when=timezone.now() - datetime.timedelta(days=2))
     return quiet
@@ -42,7 +44,7 @@ def test_manager_reads_the_dashboard_downloads_it_and_follows_a_quiet_loss(
     expect(picker.get_by_role("link", name="4 weeks")).to_have_attribute("aria-current", "page")
     expect(picker.get_by_role("link", name="12 weeks")).not_to_have_attribute("aria-current", "page")
 
-    # The charts are drawn: this week's mood is a point, its losses a bar, with the numbers beside.
+    # The charts are drawn: last week's mood is a point, its losses a bar, with the numbers beside.
     mood = page.get_by_role("region", name="Mood index")
     expect(mood.get_by_role("img", name="Mood index, week by week")).to_be_visible()
     expect(mood.locator("svg circle.chart__dot")).to_have_count(1)

@@ -17,6 +17,7 @@ from tests.teams.test_dashboard_views import (
     LAST_MONDAY,
     NOW,
     THIS_MONDAY,
+    NextWeekClient,
     section,
     share_with_team,
     table_cells,
@@ -51,7 +52,7 @@ def read_csv(response) -> list[dict[str, str]]:
 @pytest.fixture
 def manager_client(client, manager, team):
     client.force_login(manager)
-    return client
+    return NextWeekClient(client)
 
 
 # ---------------------------------------------------------------- who may download it
@@ -62,7 +63,7 @@ def test_manager_downloads_the_csv_as_an_attachment(manager_client, team):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        'attachment; filename="rebound-morale-emea-mid-market-4-weeks-2026-11-19.csv"'
+        'attachment; filename="rebound-morale-emea-mid-market-4-weeks-2026-11-26.csv"'
     )
     assert "no-cache" in response["Cache-Control"]
 

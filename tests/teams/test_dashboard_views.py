@@ -11,14 +11,19 @@ from recovery import charts
 from recovery import services as recovery_services
 from teams import morale
 from teams import services as team_services
+from teams.models import Membership
 from tests.conftest import HEADER_QUERIES, at, join, log_loss, make_user, share
 
 # Thursday 19 November 2026, noon UTC: the current ISO week starts on Monday 16 November.
 NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)
 THIS_MONDAY = datetime.date(2026, 11, 16)
 LAST_MONDAY = datetime.date(2026, 11, 9)
+# The dashboard is read a week later, once the week of THIS_MONDAY has closed (the week under way
+# is never shown), by which time everyone in the team had been a member for long.
+NEXT_WEEK = NOW + datetime.timedelta(weeks=1)
+LONG_AGO = NOW - datetime.timedelta(weeks=60)
 pytestmark = pytest.mark.time_machine(NOW, tick=False)
-HIDDEN = "fewer than 3 people: hidden to keep answers anonymous"
+HIDDEN = "fewer than 3 people besides you: hidden to keep answers anonymous"
 
 
 # ---------------------------------------------------------------- helpers (for the CSV and digest tests too)
@@ -67,10 +72,30 @@ def chart_titles(html: str, element: str) -> list[str]:
     return re.findall(pattern, html)
 
 
+def members_all_along():
+    """Every membership began long ago: members' data of the weeks shown counts (from joining on)."""
+    Membership.objects.update(joined_at=LONG_AGO)
+
+
+class NextWeekClient:
+    """The manager's browser a week from NOW, in a team whose people were members all along."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, *args, **kwargs):
+        members_all_along()
+        with time_machine.travel(NEXT_WEEK, tick=False):
+            return self.client.get(*args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self.client.post(*args, **kwargs)
+
+
 @pytest.fixture
 def manager_client(client, manager, team):
     client.force_login(manager)
-    return client
+    return NextWeekClient(client)
 
 
 # ---------------------------------------------------------------- who may open it
@@ -321,7 +346,7 @@ def test_needs_encouragement_links_to_shares_without_support_after_a_day(
     supported = share_with_team(helped, team, when=NOW - datetime.timedelta(days=2))
     share_with_team(fresh, team, when=NOW - datetime.timedelta(hours=3))
     team_services.comment_create(shared=supported, author=owner, body="Proud of you.")
-    html = manager_client.get(dashboard_url(team, 4)).text
+    html = manager_client.client.get(dashboard_url(team, 4)).text  # read now: fresh is 3 hours old
     needs = re.search(r'aria-labelledby="needs-heading".*?</section>', html, re.S).group(0)
     assert reverse("teams:shared_loss", kwargs={"code": quiet.code}) in needs
     assert "Quiet deal" in needs
@@ -343,7 +368,11 @@ def test_needs_encouragement_keeps_the_account_name_hidden_if_the_owner_hid_it(m
 
 # The session, the user and the team; then the figures (teams.morale), one query each whatever the data.
 ACCESS_QUERIES = 3
-MORALE_QUERIES = 8
+# The closed weeks (frozen), support, first support, the reasons' names, lessons, needs encouragement.
+MORALE_QUERIES = 6
+# The first reading after a week closed also freezes it: which weeks are frozen, the members, the
+# moods of reflections and of check-ins, the losses, the reasons, recoveries; the insert; reading again.
+FREEZE_QUERIES = 9
 
 
 def _spread_losses(team, how_many, weeks):
@@ -367,10 +396,19 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     manager_client, manager, team, losses, weeks, django_assert_num_queries
 ):
     _spread_losses(team, losses, 52)
-    with django_assert_num_queries(ACCESS_QUERIES + MORALE_QUERIES + HEADER_QUERIES):
-        response = manager_client.get(dashboard_url(team, weeks))
+    members_all_along()
+    with time_machine.travel(NEXT_WEEK, tick=False):
+        # The first reading freezes the closed weeks (a fixed number of queries too); later ones read them.
+        with django_assert_num_queries(ACCESS_QUERIES + FREEZE_QUERIES + MORALE_QUERIES + HEADER_QUERIES):
+            first = manager_client.client.get(dashboard_url(team, weeks))
+        with django_assert_num_queries(ACCESS_QUERIES + MORALE_QUERIES + HEADER_QUERIES):
+            response = manager_client.client.get(dashboard_url(team, weeks))
     assert response.status_code == 200
     assert len(response.context["board"].weeks) == weeks
+    def without_token(html):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+    assert without_token(first.text) == without_token(response.text)
 
 
 # ---------------------------------------------------------------- the chart helper
@@ -425,7 +463,9 @@ def test_two_range_totals_cannot_be_subtracted_to_reveal_a_hidden_week(team, own
     # Eight weeks back, one person alone lost three deals: that week is hidden.
     for _ in range(3):
         log_loss(loner, THIS_MONDAY - datetime.timedelta(weeks=8))
-    short, long = morale.build_dashboard(team, 4), morale.build_dashboard(team, 12)
+    members_all_along()
+    short = morale.build_dashboard(team, 4, viewer=None, now=NEXT_WEEK)
+    long = morale.build_dashboard(team, 12, viewer=None, now=NEXT_WEEK)
     lonely_week = long.series["losses"].cells[long.weeks.index(THIS_MONDAY - datetime.timedelta(weeks=8))]
     assert lonely_week.hidden
     short_total, long_total = short.series["losses"].total, long.series["losses"].total

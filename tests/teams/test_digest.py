@@ -13,7 +13,14 @@ from django.urls import reverse
 from teams import services as team_services
 from teams.models import DigestSent, Role
 from tests.conftest import join, log_loss, make_user
-from tests.teams.test_dashboard_views import HIDDEN, LAST_MONDAY, NOW, THIS_MONDAY, share_with_team
+from tests.teams.test_dashboard_views import (
+    HIDDEN,
+    LAST_MONDAY,
+    NOW,
+    THIS_MONDAY,
+    members_all_along,
+    share_with_team,
+)
 
 pytestmark = pytest.mark.time_machine(NOW, tick=False)
 WEEK_BEFORE = LAST_MONDAY - datetime.timedelta(weeks=1)
@@ -32,6 +39,7 @@ def site_url(settings):
 
 
 def run(*args) -> str:
+    members_all_along()
     out = StringIO()
     call_command("send_morale_digest", *args, stdout=out, stderr=StringIO())
     return out.getvalue()

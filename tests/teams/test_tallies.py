@@ -18,7 +18,7 @@ from recovery import services as recovery_services
 from recovery.models import CheckIn, LossReason, LostDeal, Reflection
 from teams import morale
 from teams import services as team_services
-from teams.models import Comment, Encouragement, SharedLoss, Team
+from teams.models import Comment, Encouragement, Membership, SharedLoss, Team
 from tests.conftest import join, make_loss, make_user, share
 
 NOW = datetime.datetime(2026, 11, 19, 12, 0, tzinfo=datetime.UTC)  # a Thursday
@@ -36,6 +36,7 @@ def reps(team):
     people = [make_user(f"tally{i}@example.com", f"Tally {i}") for i in range(3)]
     for person in people:
         join(team, person)
+    Membership.objects.update(joined_at=NOW - datetime.timedelta(weeks=60))
     return people
 
 
@@ -83,7 +84,8 @@ def test_every_moment_counts_in_its_week_in_the_team_time_zone(team, reps, zone)
     # Losses are logged today, with no mood: only the check-ins above count.
     assert not Reflection.objects.filter(mood__isnull=False).exists()
 
-    dashboard = morale.build_dashboard(team, 4)
+    # Read the next week, when the last of these weeks has closed (and is frozen from the rows).
+    dashboard = morale.build_dashboard(team, 4, viewer=None, now=NOW + datetime.timedelta(weeks=1))
 
     shown = {
         week: cell.value for week, cell in zip(dashboard.weeks, dashboard.series["mood"].cells, strict=True)

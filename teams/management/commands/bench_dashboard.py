@@ -189,6 +189,10 @@ class Command(BaseCommand):
             out,
             "memberships",
         )
+        # Members since before the history begins: all of it counts on the dashboard.
+        Membership.objects.filter(team=team).update(
+            joined_at=timezone.now() - datetime.timedelta(days=years * 365 + 7)
+        )
 
         days = years * 365
         reasons = list(LossReason.objects.all())
@@ -367,11 +371,12 @@ class Command(BaseCommand):
             builds, renders, totals = [], [], []
             request = factory.get(url, {"weeks": weeks})
             request.user = manager
+            morale.build_dashboard(team, weeks, viewer=manager)  # freezes the closed weeks once
             with CaptureQueriesContext(connection) as queries:
-                morale.build_dashboard(team, weeks)
+                morale.build_dashboard(team, weeks, viewer=manager)
             for run in range(runs + 1):
                 started = time.perf_counter()
-                board = morale.build_dashboard(team, weeks)
+                board = morale.build_dashboard(team, weeks, viewer=manager)
                 built = time.perf_counter()
                 response = render(request, "teams/dashboard.html", dashboard_context(board))
                 done = time.perf_counter()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from teams import emails, morale
+from teams import emails, morale, morale_weeks
 from teams.models import DigestSent, Role, SharedLoss, Team, User
 from teams.morale_text import value_text, week_label
 
@@ -36,20 +36,12 @@ class Digest:
         return quiet and not self.needs_encouragement
 
 
-def last_complete_week(team: Team, now: datetime.datetime) -> tuple[datetime.date, datetime.datetime]:
-    """The Monday of the last complete ISO week in the team's time zone, and the moment that week ended."""
-    tz = zoneinfo.ZoneInfo(team.time_zone)
-    this_monday = morale.week_start(timezone.localtime(now, tz).date())
-    ended = datetime.datetime.combine(this_monday, datetime.time.min, tzinfo=tz)
-    return this_monday - datetime.timedelta(weeks=1), ended
-
-
-def build_digest(team: Team, now: datetime.datetime) -> Digest:
-    week, ended = last_complete_week(team, now)
-    # The two weeks before `ended`, through the same thresholds as the dashboard. Only weekly cells
-    # are used: not the range totals, which don't stop at `ended`.
-    board = morale.build_dashboard(team, 2, now=ended - datetime.timedelta(microseconds=1))
-    assert board.weeks[-1] == week  # a wrong week would report the wrong figures
+def build_digest(team: Team, manager: User, now: datetime.datetime) -> Digest:
+    """One manager's digest: the last two closed weeks, as frozen, through the dashboard's threshold
+    for that manager (who doesn't count towards it). Only weekly cells are used, not range totals."""
+    board = morale.build_dashboard(team, 2, viewer=manager, now=now)
+    week = board.weeks[-1]
+    ended = morale_weeks.start_of(week + datetime.timedelta(weeks=1), zoneinfo.ZoneInfo(team.time_zone))
     lines = [
         DigestLine(
             label=figure.label,
@@ -130,14 +122,16 @@ class Command(BaseCommand):
         now = timezone.now()
         sent = already = failed = 0
         for team in Team.objects.order_by("pk"):
-            digest = build_digest(team, now)
-            if digest.is_empty:
-                self.stdout.write(f"{team.name}: nothing to report for the week of {digest.week}, skipped.")
-                continue
             managers = User.objects.filter(
                 memberships__team=team, memberships__role=Role.MANAGER, is_active=True
             ).order_by("pk")
             for manager in managers:
+                digest = build_digest(team, manager, now)
+                if digest.is_empty:
+                    self.stdout.write(
+                        f"{team.name}: nothing to report to {manager.email} for the week of {digest.week}."
+                    )
+                    continue
                 if dry_run:
                     recorded = DigestSent.objects.filter(
                         team=team, manager=manager, week=digest.week
