@@ -46,8 +46,9 @@ class DatabaseUnavailableMiddleware:
         return database_unavailable_response(request)
 
 
-def database_unavailable_response(request) -> HttpResponse:
-    if "application/json" in request.headers.get("Accept", ""):
+def database_unavailable_response(request, *, as_json: bool = False) -> HttpResponse:
+    """The 503: JSON for a request that accepts it or a view that only speaks it, else the page."""
+    if as_json or "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"error": MESSAGE}, status=503)
     else:
         # A page asked for is worth asking for again; after a form, the home page is the way back.

@@ -90,6 +90,9 @@ def signature_is_valid(*, secret: str, body: bytes, header: str | None) -> bool:
 def rate_limited(*, webhook: Webhook) -> bool:
     """Count this request against its address; True once the window's limit is passed.
 
+    Only for a request whose signature matched: one without the secret must not use up the
+    owner's allowance.
+
     A fixed window per address, in Django's cache (the database cache, shared by all workers).
     The cache's incr is a read then a write, so two requests at the same instant may count as
     one: the limit is a guard against a runaway CRM loop, not an exact quota.

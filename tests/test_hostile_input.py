@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -30,11 +31,12 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from recovery.models import CheckIn, LossReason, LostDeal
+from recovery.models import CheckIn, CsvImport, LossReason, LostDeal
 from teams import services as team_services
 from teams.dismissive import dismissive_phrases_in
 from teams.models import Comment, Encouragement, Invitation, SharedLoss, Team, TrustedColleague, User
 from tests.conftest import make_loss, share
+from tests.hostile_csv import HOSTILE_CSV_FILES
 
 FUZZ = settings(
     max_examples=25,
@@ -897,6 +899,32 @@ def test_login_with_any_values_refuses_without_failing(client, owner, login, pas
         )  # wrong (the password is never hostile text) or rate-limited
         assert "_auth_user_id" not in client.session
         assert_no_live_markup(html_of(response))
+
+
+# ---------------------------------------------------------------- CSV files built to keep a worker busy
+
+
+@pytest.mark.parametrize(("data", "says"), HOSTILE_CSV_FILES.values(), ids=HOSTILE_CSV_FILES.keys())
+def test_a_csv_built_to_keep_a_worker_busy_is_refused_next_to_the_file_field(owner_client, data, says):
+    """Refused in one pass over the file (no timing here: the bench times the slowest of them)."""
+    response = owner_client.post(
+        url("recovery:import_start"),
+        {"file": SimpleUploadedFile("deals.csv", data, content_type="text/csv"), "default_currency": "GBP"},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["file"]
+    assert errors["file"][0].startswith(says)
+    html = html_of(response)
+    # Under the file field, linked to it; the currency picked is still picked.
+    file_errors = re.search(r'<ul class="errorlist" id="id_file_error"><li>(.*?)</li>', html)
+    assert file_errors is not None
+    assert file_errors.group(1).startswith(escape(says))
+    assert re.search(r'<input type="file" name="file"[^>]* aria-invalid="true"', html)
+    assert '<option value="GBP" selected>' in html
+    assert not CsvImport.objects.exists()
+    assert not LostDeal.objects.exists()
 
 
 # ---------------------------------------------------------------- every page escapes what people typed

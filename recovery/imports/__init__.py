@@ -22,7 +22,18 @@ Choices made, shown to the rep where they matter:
 """
 
 from .crms import FIELDS, REQUIRED_FIELDS, Kind, guess_mapping, mapping_complete, missing_columns, recognise
-from .files import MAX_BYTES, MAX_ROWS, CsvFileError, Table, Upload, decode, read_table, read_upload
+from .files import (
+    MAX_BYTES,
+    MAX_COLUMNS,
+    MAX_LINE_CHARS,
+    MAX_ROWS,
+    CsvFileError,
+    Table,
+    Upload,
+    decode,
+    read_table,
+    read_upload,
+)
 from .preview import (
     DEFAULT_STAGE,
     DealRow,
@@ -48,6 +59,8 @@ __all__ = [
     "DEFAULT_STAGE",
     "FIELDS",
     "MAX_BYTES",
+    "MAX_COLUMNS",
+    "MAX_LINE_CHARS",
     "MAX_ROWS",
     "REQUIRED_FIELDS",
     "CsvFileError",

@@ -4,17 +4,24 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# A CRM's deal export has a few dozen columns, and no line of it comes near 64 KB. Files past
+# these limits are refused before anything else is done with them, so that reading any file of
+# up to MAX_BYTES stays a single pass over it: no file keeps a worker busy.
+MAX_COLUMNS = 200
+MAX_LINE_CHARS = 64 * 1024
 
 
 class CsvFileError(Exception):
     """A file that can't be imported at all. The message is for the rep, as it is."""
 
 
+CHECK_AND_EXPORT_AGAIN = (
+    "Check that the file opens as it should in a spreadsheet app, then export it again as CSV."
+)
 EMPTY_FILE = "This file is empty. Export your deals from your CRM again and upload the new file."
 SAVE_AS_CSV = "Open it in your spreadsheet app, choose Save As → “CSV UTF-8”, and upload that file instead."
 NOT_TEXT = (
@@ -40,10 +47,13 @@ def _looks_like_utf16(sample: bytes) -> str | None:
     return None
 
 
+# Unicode's control characters (category Cc), tabs and line breaks aside.
+CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
 def _is_mostly_text(text: str) -> bool:
     """No more than 1% control characters (besides tabs and line breaks): binary files have many."""
-    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in "\t\r\n\f\v")
-    return controls <= len(text) // 100
+    return len(CONTROLS.findall(text)) <= len(text) // 100
 
 
 def decode(data: bytes) -> str:
@@ -106,12 +116,28 @@ def _records(text: str, delimiter: str):
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
+def _is_blank(record: list[str]) -> bool:
+    """No value but spaces: an empty line reads as [], a line of commas as ["", "", ...]."""
+    return not record or not "".join(record).strip()
+
+
+# Blank lines, and lines of nothing but spaces and separators, at the top of a file.
+LEADING_BLANKS = re.compile(r"[\s,;]*")
+
+
+def _without_leading_blank_lines(text: str) -> str:
+    """The text from its first line with a value on: blank lines above the header, cut in one step."""
+    blanks = LEADING_BLANKS.match(text).end()
+    line_end = max(text.rfind("\n", 0, blanks), text.rfind("\r", 0, blanks))
+    return text[line_end + 1 :]
+
+
 def sniff_delimiter(text: str) -> str:
     """Comma, semicolon or tab: the one that splits the header into the most columns."""
     best, most = ",", 1
     for delimiter in DELIMITERS:
         try:
-            header = next((record for record in _records(text, delimiter) if any(map(str.strip, record))), [])
+            header = next((record for record in _records(text, delimiter) if not _is_blank(record)), [])
         except csv.Error:
             continue
         if len(header) > most:
@@ -120,24 +146,65 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _column_names(header: list[str]) -> list[str]:
-    """The header's names, stripped, each unique: an empty one becomes "Column 3", a repeat "Amount (2)"."""
+    """The header's names, stripped, each unique: an empty one becomes "Column 3", a repeat "Amount (2)".
+
+    One pass: each name remembers the last number it was given, so the next repeat starts there.
+    """
     names: list[str] = []
+    taken: set[str] = set()
+    last_count: dict[str, int] = {}
     for position, raw in enumerate(header, start=1):
         name = raw.strip().lstrip("\ufeff").strip() or f"Column {position}"
-        unique, count = name, 1
-        while unique in names:
+        unique, count = name, last_count.get(name, 1)
+        while unique in taken:
             count += 1
             unique = f"{name} ({count})"
+        last_count[name] = count
+        taken.add(unique)
         names.append(unique)
     return names
 
 
+def _lines(text: str):
+    """The text's lines, each with its line break, split as the CSV reader splits them (CR, LF, CRLF)."""
+    return io.StringIO(text, newline="")
+
+
+def _check_line_lengths(text: str) -> None:
+    """Refuse a file with a line (its line break included) longer than MAX_LINE_CHARS."""
+    if max(map(len, _lines(text)), default=0) <= MAX_LINE_CHARS:
+        return
+    number = next(number for number, line in enumerate(_lines(text), start=1) if len(line) > MAX_LINE_CHARS)
+    raise CsvFileError(
+        f"Line {number:,} of this file is longer than {MAX_LINE_CHARS // 1024} KB, which no CRM export "
+        f"is. {CHECK_AND_EXPORT_AGAIN}"
+    )
+
+
+def _too_many_values(number: int, count: int) -> CsvFileError:
+    if number == 1:
+        what = f"This file has {count:,} columns; Rebound reads files of up to {MAX_COLUMNS}."
+    else:
+        what = f"Row {number:,} has {count:,} values; Rebound reads rows of up to {MAX_COLUMNS}."
+    return CsvFileError(
+        f"{what} Export only the deals' own columns (name, close date, amount, stage, lost reason) "
+        "and upload that file."
+    )
+
+
 def read_table(text: str) -> Table:
-    """Parse the text as CSV (quoted line breaks and all): its columns and its non-blank rows."""
+    """Parse the text as CSV (quoted line breaks and all): its columns and its non-blank rows.
+
+    A pass over the text to check its lines' lengths, a look at its header with each delimiter, a
+    pass to parse it: time in proportion to the file's size, whatever it holds. Blank rows cost
+    one test each (spreadsheets leave thousands of them).
+    """
+    _check_line_lengths(text)
     delimiter = None
     if match := SEP_LINE.match(text):
         # Excel's "sep=;" first line says which delimiter follows.
         delimiter, text = match.group(1), text[match.end() :]
+    text = _without_leading_blank_lines(text)
     delimiter = delimiter or sniff_delimiter(text)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -146,8 +213,10 @@ def read_table(text: str) -> Table:
     try:
         for record in records:
             number += 1
-            if not any(value.strip() for value in record):
+            if not record or _is_blank(record):  # An empty line is [], tested without a call.
                 continue
+            if len(record) > MAX_COLUMNS:
+                raise _too_many_values(1 if header is None else number, len(record))
             if header is None:
                 header, number = record, 1  # Blank lines above the header don't count.
                 continue
@@ -158,10 +227,14 @@ def read_table(text: str) -> Table:
                     "fewer at a time (only closed-lost deals, or one year at a time) and import each file."
                 )
     except csv.Error as error:
-        raise CsvFileError(
-            f"Row {number + 1} can't be read ({error}). Check that the file opens as it should in a "
-            "spreadsheet app, then export it again as CSV."
-        ) from None
+        row = 1 if header is None else number + 1
+        if "field limit" in str(error):
+            # One value runs on for more than csv.field_size_limit() characters (128 KB).
+            raise CsvFileError(
+                f"Row {row:,} has a value longer than {csv.field_size_limit() // 1024} KB: often a quote "
+                f'(") that is opened and never closed. {CHECK_AND_EXPORT_AGAIN}'
+            ) from None
+        raise CsvFileError(f"Row {row:,} can't be read ({error}). {CHECK_AND_EXPORT_AGAIN}") from None
     if header is None:
         raise CsvFileError(EMPTY_FILE)
     if not rows:

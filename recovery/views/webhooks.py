@@ -1,8 +1,12 @@
 """The rep's webhook addresses (list, create, revoke) and the address a CRM posts closed-lost deals to."""
 
+import functools
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +15,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from recovery import webhooks
+from recovery.middleware import database_unavailable_response
 from recovery.models import Stage
+
+logger = logging.getLogger(__name__)
 
 # The secret of the address just created, kept in the session for the one page view that shows it.
 NEW_SECRET_SESSION_KEY = "rebound_new_webhook"  # noqa: S105 (a session key, not a secret)
@@ -76,9 +83,67 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
 
+UNEXPECTED_ERROR = (
+    "Something went wrong on Rebound's side. Send the deal again later: the same crm_id never "
+    "makes two losses."
+)
+
+
+def _answers_in_json(view):
+    """Every answer of the view is JSON, its failures too: a CRM shows its admin what came back.
+
+    The database away or busy (OperationalError, InterfaceError) is the 503 with Retry-After that
+    DatabaseUnavailableMiddleware gives pages, in JSON whatever the request accepts; any other
+    error is logged with its traceback and answered 500.
+    """
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            logger.error(
+                "Database unavailable while handling %s %s: %s",
+                request.method,
+                request.path,
+                error,
+                exc_info=True,
+            )
+            return database_unavailable_response(request, as_json=True)
+        except Exception:
+            logger.exception("Unexpected error while handling %s %s", request.method, request.path)
+            return _error(500, UNEXPECTED_ERROR)
+
+    return answer
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    """The body, or its first MAX_BODY_BYTES + 1 bytes when it is longer (enough to refuse it).
+
+    A body sent with Transfer-Encoding: chunked comes without a Content-Length, and Django reads
+    it as empty. gunicorn decodes the chunks and ends wsgi.input where the body ends, which it
+    says with wsgi.input_terminated (as mod_wsgi and Werkzeug do): then the stream itself is read.
+    """
+    if request.META.get("CONTENT_LENGTH") or not request.META.get("wsgi.input_terminated"):
+        return request.body
+    stream, parts, size = request.META["wsgi.input"], [], 0
+    while size <= webhooks.MAX_BODY_BYTES:
+        part = stream.read(webhooks.MAX_BODY_BYTES + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
 @csrf_exempt
+@_answers_in_json
 def webhook_receive(request, code):
-    """A CRM's closed-lost deal. The address and the body's signature are the only credentials."""
+    """A CRM's closed-lost deal. The address and the body's signature are the only credentials.
+
+    The signature is checked before the request counts toward the address's rate limit: without
+    the secret, nobody can use up the owner's allowance.
+    """
     if request.method != "POST":
         response = _error(405, "Send lost deals with POST.")
         response["Allow"] = "POST"
@@ -92,11 +157,7 @@ def webhook_receive(request, code):
     webhook = webhooks.get_active_webhook(code=code)
     if webhook is None:
         return _not_found()
-    if webhooks.rate_limited(webhook=webhook):
-        response = _error(429, f"Too many requests: this address takes {webhooks.RATE_LIMIT} a minute.")
-        response["Retry-After"] = str(webhooks.seconds_to_next_window())
-        return response
-    body = request.body
+    body = _read_body(request)
     if len(body) > webhooks.MAX_BODY_BYTES:
         return _too_large()
     signature = request.headers.get(webhooks.SIGNATURE_HEADER)
@@ -106,6 +167,10 @@ def webhook_receive(request, code):
             f"The {webhooks.SIGNATURE_HEADER} header is missing or doesn't match the body: "
             "sign the exact body with this address's secret (HMAC-SHA256, hex).",
         )
+    if webhooks.rate_limited(webhook=webhook):
+        response = _error(429, f"Too many requests: this address takes {webhooks.RATE_LIMIT} a minute.")
+        response["Retry-After"] = str(webhooks.seconds_to_next_window())
+        return response
     try:
         payload = webhooks.parse_payload(body)
     except webhooks.PayloadError as error:

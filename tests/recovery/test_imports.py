@@ -149,10 +149,41 @@ def test_5000_rows_are_taken_and_5001_are_refused():
         upload("too-many.csv", (five_thousand + "One more,2026-03-14\n").encode())
 
 
-def test_a_field_too_large_to_read_names_its_row():
-    data = ("Deal Name,Notes\nFine,ok\nHuge," + "x" * 200_000 + "\n").encode()
-    with pytest.raises(CsvFileError, match="Row 3 can't be read"):
-        upload("huge-field.csv", data)
+def test_a_line_over_64_kb_is_refused_naming_its_line():
+    data = ("Deal Name,Notes\nFine,ok\nHuge," + "x" * imports.MAX_LINE_CHARS + "\n").encode()
+    with pytest.raises(CsvFileError, match="Line 3 of this file is longer than 64 KB"):
+        upload("huge-line.csv", data)
+
+
+def test_a_line_of_64_kb_with_its_line_break_is_read():
+    line = "Big," + "x" * (imports.MAX_LINE_CHARS - len("Big,") - 1) + "\n"
+    assert len(line) == imports.MAX_LINE_CHARS
+    read = upload("long-line.csv", ("Deal Name,Notes\n" + line).encode())
+    assert read.table.rows[0][1][0] == "Big"
+
+
+def test_a_value_left_open_by_a_stray_quote_is_refused_naming_its_row():
+    # Short lines, but the quote opened on row 3 is never closed: the value runs on past 128 KB.
+    data = ('Deal Name,Notes\nFine,ok\nHuge,"never closed\n' + "more words\n" * 15_000).encode()
+    with pytest.raises(CsvFileError, match="Row 3 has a value longer than 128 KB: often a quote"):
+        upload("open-quote.csv", data)
+
+
+def test_200_columns_are_read_and_201_are_refused():
+    def file_of(columns):
+        return (
+            ",".join(f"Column {n}" for n in range(columns)) + "\n" + "x," * (columns - 1) + "x\n"
+        ).encode()
+
+    assert len(upload("wide.csv", file_of(imports.MAX_COLUMNS)).table.columns) == imports.MAX_COLUMNS
+    with pytest.raises(CsvFileError, match="This file has 201 columns; Rebound reads files of up to 200"):
+        upload("too-wide.csv", file_of(imports.MAX_COLUMNS + 1))
+
+
+def test_a_row_with_more_than_200_values_is_refused_naming_its_row():
+    data = ("Deal Name,Close Date\nA,2026-03-01\n" + "," * 300 + "B\n").encode()
+    with pytest.raises(CsvFileError, match="Row 3 has 301 values; Rebound reads rows of up to 200"):
+        upload("wide-row.csv", data)
 
 
 # ---------------------------------------------------------------- delimiters and rows
@@ -189,9 +220,26 @@ def test_blank_rows_are_left_out_but_still_counted():
     assert read.table.rows == [(2, ["A", "2026-03-01"]), (5, ["B", "2026-03-02"])]
 
 
+def test_long_runs_of_blank_rows_are_left_out_and_still_counted():
+    data = "\r\n" * 100_000 + "Deal,Close Date\r\n" + "\r\n" * 100_000 + ",\r\n" * 1000 + "A,2026-03-01\r\n"
+    read = upload("blank-runs.csv", data.encode())
+    assert read.table.columns == ["Deal", "Close Date"]
+    assert read.table.rows == [(101_002, ["A", "2026-03-01"])]
+
+
 def test_column_names_are_trimmed_and_made_unique():
     read = upload("names.csv", b" Deal ,,Amount,Amount\nA,x,1,2\n")
     assert read.table.columns == ["Deal", "Column 2", "Amount", "Amount (2)"]
+
+
+def test_repeated_column_names_are_numbered_past_the_names_already_taken():
+    header = ",".join(["Amount"] * 150 + ["Stage", "Stage (2)", "Stage", "Stage (2)"])
+    read = upload("repeats.csv", f"{header}\n{'1,' * 153}1\n".encode())
+    names = read.table.columns
+    assert names[:3] == ["Amount", "Amount (2)", "Amount (3)"]
+    assert names[149] == "Amount (150)"
+    assert names[150:] == ["Stage", "Stage (2)", "Stage (3)", "Stage (2) (2)"]
+    assert len(set(names)) == len(names)
 
 
 # ---------------------------------------------------------------- recognising the exports

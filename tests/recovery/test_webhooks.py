@@ -3,19 +3,21 @@
 import datetime
 import hashlib
 import hmac
+import io
 import json
 import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
-from recovery import selectors, webhooks
+from recovery import middleware, selectors, webhooks
 from recovery.imports import reasons_from_text
 from recovery.models import LostDeal, Source, Webhook
+from recovery.views.webhooks import UNEXPECTED_ERROR
 from recovery.webhooks import PayloadError, parse_payload, signature_is_valid
 
 # Noon UTC: the latest date that is already "today" somewhere on Earth is tomorrow.
@@ -379,13 +381,132 @@ def test_the_61st_request_in_a_minute_gets_429_and_saves_nothing(client, webhook
 
 
 def test_the_rate_limit_starts_again_the_next_minute(client, webhook, time_machine):
-    for _ in range(webhooks.RATE_LIMIT + 1):
-        send(client, webhook, signature="sha256=" + "0" * 64)
+    for _ in range(webhooks.RATE_LIMIT):
+        send(client, webhook, good_body(crm_id="deal-1"))
     assert send(client, webhook).status_code == 429
 
     time_machine.move_to(FROZEN + datetime.timedelta(minutes=1))
 
     assert send(client, webhook).status_code == 201
+
+
+def test_badly_signed_requests_do_not_use_up_the_addresses_allowance(client, webhook):
+    """Anyone who knows the address but not the secret can't stop the CRM's deals coming in."""
+    for _ in range(100):
+        assert send(client, webhook, signature="sha256=" + "0" * 64).status_code == 401
+
+    response = send(client, webhook)
+
+    assert response.status_code == 201
+    assert LostDeal.objects.filter(crm_id="deal-48213").exists()
+
+
+# ---------------------------------------------------------------- a chunked body, as gunicorn hands it on
+
+
+class Trickle(io.BytesIO):
+    """A request body read as a socket gives it: at most 1,000 bytes a read. Counts what was read."""
+
+    def read(self, size=-1):
+        part = super().read(1000 if size is None or size < 0 else min(size, 1000))
+        self.bytes_read = self.tell()
+        return part
+
+
+def send_chunked(client, webhook, raw, *, terminated=True):
+    """POST through the WSGI handler with the environ gunicorn builds for Transfer-Encoding: chunked:
+    no CONTENT_LENGTH, the decoded body in wsgi.input, and wsgi.input_terminated."""
+    body = Trickle(raw)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": reverse("recovery:webhook_receive", kwargs={"code": webhook.code}),
+        "CONTENT_TYPE": "application/json",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "HTTP_X_REBOUND_SIGNATURE": sign(webhook.secret, raw),
+        "wsgi.input": body,
+    }
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    return client.request(**environ), body
+
+
+def test_a_chunked_body_is_read_and_brings_the_loss_in(client, webhook):
+    response, _ = send_chunked(client, webhook, json.dumps(good_body()).encode())
+
+    assert response.status_code == 201
+    assert LostDeal.objects.get().name == "Acme renewal"
+
+
+def test_a_chunked_body_of_exactly_16_kb_is_read(client, webhook):
+    body = good_body(notes="")
+    body["notes"] = "x" * (webhooks.MAX_BODY_BYTES - len(json.dumps(body).encode()))
+    raw = json.dumps(body).encode()
+    assert len(raw) == webhooks.MAX_BODY_BYTES
+
+    response, _ = send_chunked(client, webhook, raw)
+
+    assert response.status_code == 201
+
+
+def test_a_chunked_body_over_16_kb_gets_413_and_is_not_read_on(client, webhook):
+    response, body = send_chunked(client, webhook, json.dumps(good_body(notes="x" * 1_000_000)).encode())
+
+    assert response.status_code == 413
+    assert "at most 16 KB" in response.json()["error"]
+    assert body.bytes_read == webhooks.MAX_BODY_BYTES + 1
+    assert nothing_saved(webhook)
+
+
+def test_a_body_without_a_length_on_a_server_that_cannot_end_it_is_not_read(client, webhook):
+    # Without wsgi.input_terminated the stream may run on into the next request: it is left alone.
+    response, body = send_chunked(client, webhook, json.dumps(good_body()).encode(), terminated=False)
+
+    assert response.status_code == 401
+    assert body.tell() == 0
+    assert nothing_saved(webhook)
+
+
+# ---------------------------------------------------------------- every answer is JSON
+
+
+def failing_queries(error):
+    """Every SQL query fails with `error`, as when the database is locked, away, or broken."""
+
+    def execute(execute, sql, params, many, context):
+        raise error
+
+    return connection.execute_wrapper(execute)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OperationalError("database is locked"), InterfaceError("connection already closed")],
+    ids=["busy", "connection gone"],
+)
+def test_a_busy_or_unreachable_database_gets_a_json_503_with_retry_after(client, webhook, error, caplog):
+    with failing_queries(error):
+        response = send(client, webhook)
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": middleware.MESSAGE}
+    assert response["Retry-After"] == str(middleware.RETRY_AFTER)
+    assert "no-store" in response["Cache-Control"]
+    assert "Database unavailable" in caplog.text
+    assert nothing_saved(webhook)
+    # The same request once the database is back is taken.
+    assert send(client, webhook).status_code == 201
+
+
+def test_an_unexpected_error_gets_a_json_500_and_is_logged(client, webhook, caplog):
+    with failing_queries(RuntimeError("a bug")):
+        response = send(client, webhook)
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": UNEXPECTED_ERROR}
+    assert "RuntimeError: a bug" in caplog.text
+    assert nothing_saved(webhook)
 
 
 # ---------------------------------------------------------------- the pieces

@@ -11,9 +11,10 @@ Then it serves Rebound with gunicorn (production settings, 2 workers, persistent
 connections) under tests/reliability/bench_urls.py, signs in a rep and the team's manager, and
 drives each page with wrk on loopback (--seconds each, 16 connections, 2 threads). The floor is
 a view that only reads the session. SQL queries per request are counted once per page in this
-process with Django's test client. Last, bench_dashboard times the dashboard server-side, on
-PostgreSQL and on SQLite (bench.sqlite3 in the project folder, seeded the first time; --no-sqlite
-skips it).
+process with Django's test client, which also times the CSV upload page on each hostile file of
+tests/hostile_csv.py (the slowest is reported). Last, bench_dashboard times the dashboard
+server-side, on PostgreSQL and on SQLite (bench.sqlite3 in the project folder, seeded the first
+time; --no-sqlite skips it).
 
 It prints a table and writes it as markdown to --output (not to be committed). Loopback only,
 bounded in time; gunicorn is stopped at the end and the losses the POST made are deleted, so the
@@ -237,6 +238,48 @@ def count_queries(page_list: list[Page], people) -> dict[str, int]:
     return counts
 
 
+def hostile_upload_timing(user, runs: int = 3) -> str:
+    """The CSV upload page on each file of tests/hostile_csv.py, in this process: the slowest file's
+    median of `runs`, in one line. Each must be refused with its message, and none is kept."""
+    import statistics
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client, override_settings
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from recovery.models import CsvImport
+    from tests.hostile_csv import HOSTILE_CSV_FILES
+
+    client = Client()
+    client.force_login(user)
+    url = reverse("recovery:import_start")
+    kept = CsvImport.objects.count()
+    medians = {}
+    with override_settings(ALLOWED_HOSTS=["testserver"]):
+        for name, (data, says) in HOSTILE_CSV_FILES.items():
+            times = []
+            for _ in range(runs):
+                upload = SimpleUploadedFile("deals.csv", data, content_type="text/csv")
+                start = time.perf_counter()
+                answer = client.post(url, {"file": upload, "default_currency": "EUR"})
+                times.append(time.perf_counter() - start)
+                if answer.status_code != 200 or escape(says) not in answer.content.decode():
+                    raise RuntimeError(f"The upload page did not refuse the CSV file with {name}.")
+            medians[name] = statistics.median(times)
+    if CsvImport.objects.count() != kept:
+        raise RuntimeError("The upload page kept a hostile CSV file.")
+    slowest = max(medians, key=medians.get)
+    others = ", ".join(
+        f"{name} {seconds * 1000:,.0f}" for name, seconds in medians.items() if name != slowest
+    )
+    return (
+        f"CSV upload page on hostile files, in-process (median of {runs}): the slowest, {slowest} "
+        f"({len(HOSTILE_CSV_FILES[slowest][0]) / 1024 / 1024:.1f} MB), {medians[slowest] * 1000:,.0f} ms, "
+        f"refused with its message; the others, in ms: {others}."
+    )
+
+
 def delete_posted_losses() -> int:
     from recovery.models import LostDeal
 
@@ -401,6 +444,8 @@ def main() -> int:
         print("Counting SQL queries per page in-process...", flush=True)
         queries = count_queries(page_list, people)
         delete_posted_losses()
+        print("Timing the CSV upload page on hostile files in-process...", flush=True)
+        hostile_upload = hostile_upload_timing(people["rep"])
 
         # gunicorn with production settings, but the bench URLconf: a settings module of its own.
         (folder / "bench_settings.py").write_text(
@@ -458,6 +503,8 @@ def main() -> int:
             header,
             "",
             *table(results),
+            "",
+            hostile_upload,
             "",
             "Dashboard, server-side (bench_dashboard, PostgreSQL):",
             "",

@@ -32,6 +32,13 @@ answers = {
         headers={"accept": "application/json"},
     ),
     "healthz": client.get("/healthz"),
+    # A CRM asks for nothing in particular: the webhook answers JSON all the same.
+    "webhook": client.post(
+        "/hooks/lost-deals/6f1c2b9e-4d0a-4c8e-9a51-3e2f7d8b0c11/",
+        b'{"deal_name": "Acme renewal"}',
+        content_type="application/json",
+        headers={"x-rebound-signature": "sha256=" + "0" * 64},
+    ),
 }
 print(json.dumps({
     name: {"status": r.status_code, "body": r.content.decode(), "headers": dict(r.headers)}
@@ -88,6 +95,15 @@ def test_a_json_request_gets_the_message_as_json(answers):
     reply = answers["json"]
     assert reply["status"] == 503
     assert json.loads(reply["body"]) == {"error": MESSAGE}
+
+
+def test_the_crm_webhook_gets_a_json_503_whatever_it_accepts(answers):
+    reply = answers["webhook"]
+    headers = {name.lower(): value for name, value in reply["headers"].items()}
+    assert reply["status"] == 503, reply["body"][:500]
+    assert headers["content-type"] == "application/json"
+    assert json.loads(reply["body"]) == {"error": MESSAGE}
+    assert headers["retry-after"] == "10"
 
 
 def test_healthz_still_reports_the_database_as_unreachable(answers):
