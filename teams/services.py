@@ -115,6 +115,16 @@ def invitation_revoke(*, invitation: Invitation) -> None:
     invitation.delete()
 
 
+@transaction.atomic
+def invitations_delete_expired(*, expired_before: datetime.datetime) -> int:
+    """Delete the invitations never accepted that expired before that moment; returns how many.
+
+    Accepted ones stay: they say who invited whom. One DELETE by query, safe to repeat at once.
+    """
+    deleted, _ = Invitation.objects.filter(accepted_at__isnull=True, expires_at__lt=expired_before).delete()
+    return deleted
+
+
 def _verified_emails(user: User) -> set[str]:
     return {
         e.lower()
@@ -250,6 +260,16 @@ def _not_emailed_in_a_day(
         ignore_conflicts=True,
     )
     return due
+
+
+@transaction.atomic
+def notification_emails_delete_old(*, sent_before: datetime.datetime) -> int:
+    """Delete the records of notification emails sent before that moment; returns how many.
+
+    A record older than NOTIFY_AGAIN_AFTER holds nothing back any more.
+    """
+    deleted, _ = NotificationEmail.objects.filter(sent_at__lt=sent_before).delete()
+    return deleted
 
 
 # Sharing (tip 4)
