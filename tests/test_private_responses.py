@@ -89,6 +89,7 @@ WITHOUT_THE_MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != MIDDLE
 @pytest.mark.parametrize("url", ["/", reverse("account_login"), reverse("account_signup"), "/healthz"])
 def test_public_pages_for_anonymous_visitors_keep_their_own_caching(db, client, url):
     """allauth's pages and /healthz are never_cache of their own; the landing page says nothing."""
+    assert MIDDLEWARE in settings.MIDDLEWARE
     response = client.get(url)
     assert response.status_code == 200
     assert settings.SESSION_COOKIE_NAME not in response.cookies
