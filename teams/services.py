@@ -193,7 +193,7 @@ def _notify(
 
     Each comment is news of its own: always told. A loss shared with someone, or one kind of
     encouragement from one colleague on a loss, is emailed at most once a day, however often it
-    is toggled or unshared and shared again (NotificationEmail keeps count). In the app, a
+    is toggled or unshared and shared again (NotificationEmail holds the last one). In the app, a
     colleague's encouragement on a loss is listed once a day, whatever its kind (the list doesn't
     name it); a loss shared again has one notification, its new share's (the old one went with
     the old share).
