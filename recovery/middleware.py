@@ -1,11 +1,12 @@
-"""A readable 503, not a 500, when the database can't be reached while handling a request."""
+"""Rebound's own middleware: private responses are not kept, and a readable 503 when the database is away."""
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import escape_leading_slashes
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,36 @@ MESSAGE = (
 )
 # Seconds a client (or a load balancer) should wait before trying again.
 RETRY_AFTER = 10
+
+
+class PrivateResponsesMiddleware:
+    """`Cache-Control: no-store, private` on every response to someone with a session.
+
+    Who is asking is known only through the session (allauth signs people in with it, and keeps
+    the state of a sign-up or a two-factor login there), so a response can depend on the person
+    only if the request carried the session cookie, or if the response sets or clears it (signing
+    in and out). Those responses are private: no proxy may share them and no browser may keep
+    them on disk, where Back after signing out, or the next person at a shared computer, would
+    find them. The rule is on the cookie, not on what the view read: a refused POST or a 404 of
+    a signed-in person is private too, at no cost (no session is loaded to decide).
+
+    Other responses are the same for every anonymous visitor and keep their own headers: the
+    landing page, the login and sign-up pages, `/healthz` (never cached anyway). Static files
+    never get here: whitenoise answers them further up. The two directives are added to what a
+    view set, and nothing is taken away: `never_cache`'s no-cache, must-revalidate and max-age=0
+    stay (only a contradicting `public` goes). Put it just above SessionMiddleware in MIDDLEWARE,
+    so it sees the session cookie that middleware sets on the way out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        cookie = settings.SESSION_COOKIE_NAME
+        if cookie in request.COOKIES or cookie in response.cookies:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

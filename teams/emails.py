@@ -5,6 +5,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .models import Encouragement
+
 
 def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
@@ -33,9 +35,13 @@ def send_invitation(invitation, token: str) -> None:
     )
 
 
-def send_notifications(recipients, *, kind: str, actor, shared) -> None:
-    """One email each: a comment or encouragement on their loss, or a loss shared with them."""
+def send_notifications(recipients, *, kind: str, actor, shared, encouragement: str = "") -> None:
+    """One email each: a comment or encouragement on their loss, or a loss shared with them.
+
+    `encouragement` is the kind given ("proud"), for encouragement: the email names it.
+    """
     url = absolute(reverse("teams:shared_loss", kwargs={"code": shared.deal.code}))
+    label = Encouragement.Kind(encouragement).label if encouragement else ""
     for person in recipients:
         send(
             f"notification_{kind}",
@@ -44,6 +50,7 @@ def send_notifications(recipients, *, kind: str, actor, shared) -> None:
                 "person": person,
                 "actor": actor,
                 "shared": shared,
+                "encouragement": label,
                 "url": url,
                 "preferences_url": absolute(reverse("teams:profile")),
             },

@@ -290,6 +290,35 @@ class Notification(models.Model):
         return f"{self.get_kind_display()} for {self.recipient}"
 
 
+class NotificationEmail(models.Model):
+    """The last email telling a person of one event: a loss shared with them, or one kind of
+    encouragement from one colleague on their loss. Another about the same event waits a day
+    (teams.services._notify), so toggling encouragement or sharing again doesn't flood anyone.
+
+    Kept by deal rather than share: a loss unshared and shared again is the same news. Rows older
+    than a day decide nothing any more; `manage.py delete_leftovers` deletes them.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Notification.Kind)
+    encouragement = models.CharField(max_length=20, choices=Encouragement.Kind, blank=True)
+    deal = models.ForeignKey("recovery.LostDeal", on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deal", "kind", "encouragement", "actor", "recipient"],
+                name="notification_email_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["sent_at"], name="notification_email_sent_at")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} emailed to {self.recipient} at {self.sent_at}"
+
+
 class DigestSent(models.Model):
     """The weekly morale digest sent to one manager for one team and week: never sent twice."""
 

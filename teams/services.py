@@ -1,5 +1,6 @@
 """Writes of the teams app: each function is one transaction; emails leave after it commits."""
 
+import datetime
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from .models import (
     Invitation,
     Membership,
     Notification,
+    NotificationEmail,
     Role,
     SharedLoss,
     Team,
@@ -115,6 +117,16 @@ def invitation_revoke(*, invitation: Invitation) -> None:
     invitation.delete()
 
 
+@transaction.atomic
+def invitations_delete_expired(*, expired_before: datetime.datetime) -> int:
+    """Delete the invitations never accepted that expired before that moment; returns how many.
+
+    Accepted ones stay: they say who invited whom. One DELETE by query, safe to repeat at once.
+    """
+    deleted, _ = Invitation.objects.filter(accepted_at__isnull=True, expires_at__lt=expired_before).delete()
+    return deleted
+
+
 def _verified_emails(user: User) -> set[str]:
     return {
         e.lower()
@@ -170,20 +182,99 @@ def trusted_colleagues_set(*, owner: User, colleagues: Iterable[User]) -> None:
     )
 
 
-# Sharing (tip 4)
+# Notifying
+
+# How long a notification about the same event waits before it may reach the same person again.
+NOTIFY_AGAIN_AFTER = datetime.timedelta(days=1)
 
 
-def _notify(*, recipients: Iterable[User], kind: str, actor: User, shared: SharedLoss) -> None:
+def _notify(
+    *, recipients: Iterable[User], kind: str, actor: User, shared: SharedLoss, encouragement: str = ""
+) -> None:
+    """Tell each recipient in the app, and by email where they allow it, without repeating an event.
+
+    Each comment is news of its own: always told. A loss shared with someone, or one kind of
+    encouragement from one colleague on a loss, is emailed at most once a day, however often it
+    is toggled or unshared and shared again (NotificationEmail holds the last one). In the app, a
+    colleague's encouragement on a loss is listed once a day, whatever its kind (the list doesn't
+    name it); a loss shared again has one notification, its new share's (the old one went with
+    the old share).
+    """
     recipients = [r for r in recipients if r.pk != actor.pk]
+    if kind == Notification.Kind.ENCOURAGEMENT:
+        listed = set(
+            Notification.objects.filter(
+                kind=kind,
+                actor=actor,
+                shared=shared,
+                recipient__in=recipients,
+                created_at__gt=timezone.now() - NOTIFY_AGAIN_AFTER,
+            ).values_list("recipient_id", flat=True)
+        )
+        in_app = [r for r in recipients if r.pk not in listed]
+    else:
+        in_app = recipients
     Notification.objects.bulk_create(
-        Notification(recipient=r, kind=kind, actor=actor, shared=shared) for r in recipients
+        Notification(recipient=r, kind=kind, actor=actor, shared=shared) for r in in_app
     )
     to_email = [r for r in recipients if r.email_notifications]
+    if kind != Notification.Kind.COMMENT:
+        to_email = _not_emailed_in_a_day(
+            to_email, kind=kind, encouragement=encouragement, deal=shared.deal, actor=actor
+        )
     if to_email:
         # What was saved stays saved if the mail server is away: the failure is logged, not shown.
         transaction.on_commit(
-            lambda: emails.send_notifications(to_email, kind=kind, actor=actor, shared=shared), robust=True
+            lambda: emails.send_notifications(
+                to_email, kind=kind, actor=actor, shared=shared, encouragement=encouragement
+            ),
+            robust=True,
         )
+
+
+def _not_emailed_in_a_day(
+    recipients: list[User], *, kind: str, encouragement: str, deal: LostDeal, actor: User
+) -> list[User]:
+    """Those of `recipients` not emailed about this event in the past day, recorded as emailed now.
+
+    Two or three queries, however many recipients. The same event can't be notified twice at once
+    (its encouragement or share is one row, written one transaction after the other), so reading
+    then writing is enough; the unique constraint makes any overlap a skipped row, not an error.
+    """
+    if not recipients:
+        return []
+    now = timezone.now()
+    records = NotificationEmail.objects.filter(
+        kind=kind, encouragement=encouragement, deal=deal, actor=actor, recipient__in=recipients
+    )
+    last_sent = dict(records.values_list("recipient_id", "sent_at"))
+    due = [r for r in recipients if r.pk not in last_sent or last_sent[r.pk] <= now - NOTIFY_AGAIN_AFTER]
+    if again := [r for r in due if r.pk in last_sent]:
+        records.filter(recipient__in=again).update(sent_at=now)
+    NotificationEmail.objects.bulk_create(
+        (
+            NotificationEmail(
+                recipient=r, kind=kind, encouragement=encouragement, deal=deal, actor=actor, sent_at=now
+            )
+            for r in due
+            if r.pk not in last_sent
+        ),
+        ignore_conflicts=True,
+    )
+    return due
+
+
+@transaction.atomic
+def notification_emails_delete_old(*, sent_before: datetime.datetime) -> int:
+    """Delete the records of notification emails sent before that moment; returns how many.
+
+    A record older than NOTIFY_AGAIN_AFTER holds nothing back any more.
+    """
+    deleted, _ = NotificationEmail.objects.filter(sent_at__lt=sent_before).delete()
+    return deleted
+
+
+# Sharing (tip 4)
 
 
 @transaction.atomic
@@ -249,7 +340,13 @@ def encouragement_toggle(*, shared: SharedLoss, user: User, kind: str) -> bool:
             Encouragement.objects.create(shared=shared, user=user, kind=kind)
     except IntegrityError:
         return True  # The same click arrived twice at once: it is given.
-    _notify(recipients=[shared.deal.owner], kind=Notification.Kind.ENCOURAGEMENT, actor=user, shared=shared)
+    _notify(
+        recipients=[shared.deal.owner],
+        kind=Notification.Kind.ENCOURAGEMENT,
+        actor=user,
+        shared=shared,
+        encouragement=kind,
+    )
     return True
 
 

@@ -1,5 +1,6 @@
 """The writes of an import, each one transaction."""
 
+import datetime
 from collections.abc import Sequence
 from itertools import batched
 
@@ -88,3 +89,14 @@ def _create_losses(owner: User, rows: Sequence[DealRow]) -> None:
         for reason in row.reasons
     )
     lost_deals_prepare(deals=deals)
+
+
+@transaction.atomic
+def csv_imports_delete_unconfirmed(*, uploaded_before: datetime.datetime) -> int:
+    """Delete the files uploaded before that moment and never confirmed; returns how many.
+
+    Their text holds the CRM's other columns (contacts, owners, notes): kept for the preview only.
+    One DELETE by query, so running it twice, or twice at once, is harmless.
+    """
+    deleted, _ = CsvImport.objects.filter(imported_at__isnull=True, created_at__lt=uploaded_before).delete()
+    return deleted

@@ -11,6 +11,7 @@ so there is no race there to test.
 
 import datetime
 import importlib
+import io
 import threading
 import time
 import uuid
@@ -18,14 +19,18 @@ from contextlib import contextmanager
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from recovery.models import CheckIn, LostDeal, Reflection
-from teams.models import Audience, Comment, Encouragement, MoodTally, Notification, SharedLoss
+from recovery import imports
+from recovery.models import CheckIn, CsvImport, LostDeal, Reflection
+from teams import services as team_services
+from teams.models import Audience, Comment, Encouragement, Invitation, MoodTally, Notification, SharedLoss
+from tests.access_matrix_data import HUBSPOT_EXPORT
 from tests.conftest import loss_form, make_loss, share
 from tests.teams.test_tallies import recounted, tally_tables
 
@@ -213,3 +218,26 @@ def test_a_loss_shared_two_ways_at_once_is_shared_once_and_both_pages_say_how(ow
     page = refused.content.decode()
     assert said in page
     assert not_said not in page
+
+
+def test_two_clean_ups_at_once_delete_each_leftover_once(owner, team, manager):
+    """`manage.py delete_leftovers` from two crons at once: both finish, and the counts add up."""
+    upload = imports.read_upload("deals.csv", HUBSPOT_EXPORT)
+    kind, mapping = imports.recognise(upload.table.columns)
+    for _ in range(3):
+        imports.csv_import_create(owner=owner, upload=upload, kind=kind, mapping=mapping)
+    CsvImport.objects.update(created_at=timezone.now() - datetime.timedelta(days=2))
+    for n in range(2):
+        team_services.invitation_create(team=team, invited_by=manager, email=f"late{n}@example.com")
+    Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(days=2))
+
+    def clean_up():
+        out = io.StringIO()
+        call_command("delete_leftovers", stdout=out)
+        return [int(word) for word in out.getvalue().split() if word.isdigit()]
+
+    counts = run_at_once([clean_up, clean_up], tables=["recovery_csvimport"])
+
+    assert [sum(column) for column in zip(*counts, strict=True)] == [3, 2, 0]
+    assert not CsvImport.objects.exists()
+    assert not Invitation.objects.exists()
