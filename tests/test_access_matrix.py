@@ -158,15 +158,17 @@ MATRIX = [
     ("teams:comment_show",          "comment",       L,   405, 405, 405, 405, 405, 405, 405, 405),
     ("teams:notifications",         None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("teams:notifications_read",    None,            L,   405, 405, 405, 405, 405, 405, 405, 405),
+    # The admin signs in through allauth's login page (two-factor, rate limits): anonymous visitors
+    # are sent there; signed-in people who aren't staff are refused; staff go on to the admin.
+    ("admin:login",                 None,            L,   403, 403, 403, 403, 403, 403, 403, 302),
 ]
 
 # The admin: staff only, and even staff must not find private data there (privacy rule 1: "not a
-# staff page"). Everyone else is sent to the admin's login page, but for that page itself and the
-# logout, which sends them to the index (and so to the login page).
+# staff page"). Everyone else is sent to the admin's login page (its row is in MATRIX above), but
+# for the logout, which sends them to the index (and so to the login page).
 ADMIN = [
     # pattern                                         arguments                           others staff
     ("admin:index",                                   "",                                 AL,    200),
-    ("admin:login",                                   "",                                 200,   302),
     ("admin:logout",                                  "",                                 302,   405),
     ("admin:password_change",                         "",                                 AL,    200),
     ("admin:password_change_done",                    "",                                 AL,    200),
