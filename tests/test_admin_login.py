@@ -37,7 +37,8 @@ def signed_in(client):
 
 
 def allauth_login(client, user, password=PASSWORD):
-    return client.post(f"{reverse('account_login')}?next={ADMIN}", {"login": user.email, "password": password})
+    url = f"{reverse('account_login')}?next={ADMIN}"
+    return client.post(url, {"login": user.email, "password": password})
 
 
 def test_the_admins_own_login_form_checks_no_password(client, staff):
