@@ -181,6 +181,15 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Rebound] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth's default rate limits (login failures, sign-ups, password resets...) stay on.
+# Changing the account asks for the password again unless it was given in the last five minutes:
+# adding, removing or choosing the primary email address (allauth.account); turning two-factor on
+# or off and new recovery codes (allauth.mfa). Changing the password asks for the current one.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
+MFA_REAUTHENTICATION_REQUIRED = True
+# The person is emailed when their password, email addresses or two-factor change; a change of
+# email address is told to the old address.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rebound"
 
