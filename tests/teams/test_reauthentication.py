@@ -170,3 +170,25 @@ def test_turning_two_factor_off_right_after_giving_the_password_asks_nothing_mor
     assert response.status_code == 302
     assert not response.url.startswith(REAUTHENTICATE)
     assert not Authenticator.objects.filter(pk=totp.pk).exists()
+
+
+# ---------------------------------------------------------------- with the mail server down
+
+SMTP_DOWN = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": "127.0.0.1", "port": 1, "use_tls": False, "timeout": 2},
+    }
+}
+
+
+def test_a_password_change_stands_when_the_mail_server_is_down(signed_in, owner, settings, caplog):
+    """The notice is a second channel: the change is made, and the failure is logged, not shown."""
+    settings.MAILERS = SMTP_DOWN
+    new = "a-brand-new-password-9"
+    url = reverse("account_change_password")
+    response = signed_in.post(url, {"oldpassword": PASSWORD, "password1": new, "password2": new})
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(new)
+    assert f"Couldn't send the account/email/password_changed notice to user {owner.pk}." in caplog.text
