@@ -41,6 +41,14 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def env_count(name, default):
+    """A whole number, 0 or more."""
+    value = env_int(name, default)
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more, not {value}.")
+    return value
+
+
 def env_list(name, default=()):
     value = os.environ.get(name)
     if value is None:
@@ -183,6 +191,20 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Rebound] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth's default rate limits (login failures, sign-ups, password resets...) stay on.
+# Changing the account asks for the password again unless it was given in the last five minutes:
+# adding, removing or choosing the primary email address (allauth.account); turning two-factor on
+# or off and new recovery codes (allauth.mfa). Changing the password asks for the current one.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
+MFA_REAUTHENTICATION_REQUIRED = True
+# The person is emailed when their password, email addresses or two-factor change; a change of
+# email address is told to the old address.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Behind proxies, allauth's rate limits (failed logins, sign-ups...) count each client's own
+# address: the one in X-Forwarded-For that many entries from the right, as the nearest of our own
+# proxies wrote it. 0 (the default): X-Forwarded-For is ignored, since a client can write anything
+# there, and REMOTE_ADDR counts, which behind a proxy is the proxy's address for everyone.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_count("REBOUND_TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rebound"
 

@@ -6,13 +6,15 @@ still share a team with them. Managers get nothing extra. Whatever a person may 
 exactly like something that does not exist: 404.
 """
 
+from allauth.account.models import EmailAddress
 from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 from django.db.models.lookups import Lookup
 from django.shortcuts import get_object_or_404
 
-from .models import Audience, Comment, Membership, Role, SharedLoss, Team, User
+from .models import Audience, Comment, Invitation, Membership, Role, SharedLoss, Team, User
 
 SHARED_PARTS = "They see what you chose to share, never your feelings, notes or check-ins."
 
@@ -238,6 +240,25 @@ def get_membership_for_manager(user: User, team_code, membership_code) -> Member
         code=membership_code,
         team=get_team_for_manager(user, team_code),
     )
+
+
+def invitations_for_invitee(user: User) -> QuerySet[Invitation]:
+    """The open invitations addressed to one of the user's verified emails, to teams they aren't in,
+    with their team and who sent them: theirs to accept or decline."""
+    verified = EmailAddress.objects.filter(user=user, verified=True).values(lower=Lower("email"))
+    return (
+        Invitation.objects.open()
+        .alias(email_lower=Lower("email"))
+        .filter(email_lower__in=verified)
+        .exclude(Exists(Membership.objects.filter(team=OuterRef("team"), user=user)))
+        .select_related("team", "invited_by")
+        .order_by("-created_at", "pk")
+    )
+
+
+def get_invitation_for_invitee(user: User, code) -> Invitation:
+    """One of the user's open invitations; any other (someone else's, used, declined) is a 404."""
+    return get_object_or_404(invitations_for_invitee(user), code=code)
 
 
 def audience_line(shared: SharedLoss | None) -> str:

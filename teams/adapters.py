@@ -1,9 +1,11 @@
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
-from django.contrib import messages
 
-from . import services
 from .forms import INVALID_EMAIL, has_control_characters
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -14,13 +16,10 @@ class AccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(INVALID_EMAIL)
         return email
 
-    def confirm_email(self, request, email_address):
-        """Someone invited by email joins the team as soon as they verify that address."""
-        confirmed = super().confirm_email(request, email_address)
-        if confirmed:
-            memberships = services.invitations_accept_for_verified_email(
-                user=email_address.user, email=email_address.email
-            )
-            for membership in memberships:
-                messages.success(request, f"Welcome to {membership.team.name}.")
-        return confirmed
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        """A notice of a change already made (password, email addresses, two-factor): with the mail
+        server down, the change stands and the failure is logged, instead of an error page."""
+        try:
+            super().send_notification_mail(template_prefix, user, context, email)
+        except OSError:  # smtplib's errors included
+            logger.exception("Couldn't send the %s notice to user %s.", template_prefix, user.pk)

@@ -115,12 +115,15 @@ class Membership(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def open(self):
-        """Not accepted yet, and not expired."""
-        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+        """Not accepted yet, not declined, and not expired."""
+        return self.filter(accepted_at__isnull=True, declined_at__isnull=True, expires_at__gt=timezone.now())
 
 
 class Invitation(models.Model):
-    """An emailed, single-use invitation to a team. Only a hash of its token is stored."""
+    """An emailed, single-use invitation to a team. Only a hash of its token is stored.
+
+    Nobody joins a team without saying yes: its addressee accepts it (or declines it) themselves.
+    """
 
     VALID_FOR = timezone.timedelta(days=14)
 
@@ -133,6 +136,7 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 

@@ -135,6 +135,7 @@ def _verified_emails(user: User) -> set[str]:
 
 
 def _join(invitation: Invitation, user: User) -> Membership:
+    """The one place a Membership is made from an invitation."""
     membership, _ = Membership.objects.get_or_create(team=invitation.team, user=user)
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
@@ -142,27 +143,39 @@ def _join(invitation: Invitation, user: User) -> Membership:
     return membership
 
 
-@transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
-    """Join the team: the invitation must be open and addressed to one of the user's verified emails."""
+def _answerable(invitation: Invitation, user: User) -> Invitation:
+    """The invitation, locked, if it is open and addressed to one of the user's verified emails."""
     invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise ValidationError("This invitation has already been used.")
+    if invitation.declined_at is not None:
+        raise ValidationError("You've declined this invitation. Ask your manager for a new one.")
     if invitation.is_expired:
         raise ValidationError("This invitation has expired. Ask your manager for a new one.")
     if invitation.email.lower() not in _verified_emails(user):
         raise ValidationError(
             f"This invitation was sent to {invitation.email}. Sign in with that address (or add and "
-            "verify it on your Email page) to accept it."
+            "verify it on your Email page) to answer it."
         )
-    return _join(invitation, user)
+    return invitation
 
 
 @transaction.atomic
-def invitations_accept_for_verified_email(*, user: User, email: str) -> list[Membership]:
-    """Someone who signed up from an invitation joins its team once their email is verified."""
-    invitations = Invitation.objects.select_for_update().open().filter(email__iexact=email)
-    return [_join(invitation, user) for invitation in invitations.select_related("team")]
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Join the team: the invitation must be open and addressed to one of the user's verified emails.
+
+    Verifying an email address never does this by itself: the person says yes.
+    """
+    return _join(_answerable(invitation, user), user)
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
+    """Say no: the invitation is closed, and leaves the person's and the managers' lists."""
+    invitation = _answerable(invitation, user)
+    invitation.declined_at = timezone.now()
+    invitation.save(update_fields=["declined_at"])
+    return invitation
 
 
 # Trusted colleagues

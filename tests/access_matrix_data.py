@@ -49,6 +49,7 @@ TEAM_AUDIENCE = TEAM_MEMBERS  # a loss shared with the team: its current members
 TRUSTED_AUDIENCE = frozenset({"owner", "trusted"})  # a loss shared with trusted colleagues only
 TEAM_MANAGERS = frozenset({"manager"})
 STAFF = frozenset({"staff"})
+INVITEE = frozenset({"other_team"})  # the open invitation to the team was sent to their address
 NOBODY = frozenset()
 
 

@@ -44,6 +44,7 @@ from teams.models import (
 from tests.access_matrix_data import (
     AUDIENCE_WHEN_SHARED,
     HUBSPOT_EXPORT,
+    INVITEE,
     OWNER,
     STAFF,
     TEAM_AUDIENCE,
@@ -81,6 +82,7 @@ ACCOUNT_PAGE = frozenset({200, 302, 404})
 #   trusted_loss  the owner's loss shared with trusted colleagues only: the manager isn't in its audience
 #   check_in      an answered check-in on the private loss; comment: the teammate's comment on team_loss
 #   team          the owner's team; import, webhook: the owner's CSV import and webhook address
+#   invitation    the open invitation to the team, sent to the member of another team
 # The other URL arguments always name the same objects: the teammate's membership of the team, the
 # open invitation to it (sent to the member of another team) and that invitation's emailed token.
 OTHER_ARGUMENTS = {
@@ -140,6 +142,9 @@ MATRIX = [
     # Anyone with the link may read an invitation; members are told they're in already; a signed-in
     # person it wasn't sent to gets 403 (it was sent to the member of another team).
     ("teams:invitation_accept",     None,            200, 200, 200, 200, 200, 403, 200, 200, 403),
+    # Answering an invitation from the home page: its addressee's alone (POST only).
+    ("teams:invitation_join",       "invitation",    L,   405, 405, 405, 405, 405, 405, 405, 405),
+    ("teams:invitation_decline",    "invitation",    L,   405, 405, 405, 405, 405, 405, 405, 405),
     ("teams:profile",               None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("teams:trusted_colleagues",    None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("teams:account_delete",        None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
@@ -158,15 +163,17 @@ MATRIX = [
     ("teams:comment_show",          "comment",       L,   405, 405, 405, 405, 405, 405, 405, 405),
     ("teams:notifications",         None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("teams:notifications_read",    None,            L,   405, 405, 405, 405, 405, 405, 405, 405),
+    # The admin signs in through allauth's login page (two-factor, rate limits): anonymous visitors
+    # are sent there; signed-in people who aren't staff are refused; staff go on to the admin.
+    ("admin:login",                 None,            L,   403, 403, 403, 403, 403, 403, 403, 302),
 ]
 
 # The admin: staff only, and even staff must not find private data there (privacy rule 1: "not a
-# staff page"). Everyone else is sent to the admin's login page, but for that page itself and the
-# logout, which sends them to the index (and so to the login page).
+# staff page"). Everyone else is sent to the admin's login page (its row is in MATRIX above), but
+# for the logout, which sends them to the index (and so to the login page).
 ADMIN = [
     # pattern                                         arguments                           others staff
     ("admin:index",                                   "",                                 AL,    200),
-    ("admin:login",                                   "",                                 200,   302),
     ("admin:logout",                                  "",                                 302,   405),
     ("admin:password_change",                         "",                                 AL,    200),
     ("admin:password_change_done",                    "",                                 AL,    200),
@@ -252,6 +259,9 @@ def may_be_answered(key: str, labels: set[str]) -> frozenset | None:
     if key in SHARED_LOSS_PAGES:
         # Rule 2: a shared loss's audience; a loss that isn't shared has no audience but its owner.
         return next(AUDIENCES[label] for label in labels if label in AUDIENCES)
+    if "invitation" in labels:
+        # Nobody joins a team, or says no for someone else, but the person it was sent to.
+        return INVITEE
     if labels & OWNERS_THINGS:
         # Rule 1: a loss itself, its reflection and check-ins, its comments to hide; imports, webhooks.
         return OWNER
@@ -599,6 +609,8 @@ MUTATIONS = [
     Mutation("teams:member_set_role",        "team",             "manager",    Membership,     ROLE),
     Mutation("teams:invitation_accept",      None,               "other_team", Membership,     NOTHING,
              refusals=NOT_THEIRS),
+    Mutation("teams:invitation_join",        "invitation",       "other_team", Membership,     NOTHING),
+    Mutation("teams:invitation_decline",     "invitation",       "other_team", Invitation,     NOTHING),
     Mutation("teams:profile",                None,               "owner",      User,           PROFILE),
     Mutation("teams:account_delete",         None,               "owner",      User,           DELETE_ME),
     Mutation("teams:trusted_colleagues",     None,               "owner",      TrustedColleague, TRUST),

@@ -1,4 +1,5 @@
-"""Per-person rate limits on posting comments and sending invitations, counted in the shared cache."""
+"""Per-person rate limits on posting comments and sending invitations, counted in the shared cache;
+and behind a proxy, allauth's login limits counted per client, not per proxy."""
 
 import datetime
 
@@ -7,7 +8,7 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from teams import ratelimits
@@ -206,3 +207,60 @@ def test_allauths_own_limits_show_the_same_page(client, owner):
     assert "That's a lot of requests in a short time." in response.text
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
+
+
+# ---------------------------------------------------------------- behind a proxy: whose address counts
+
+PROXY = "10.0.0.5"  # every request below comes from the proxy's address
+BLOCKED = "Too many failed login attempts. Try again later."
+
+
+def fail_logins(client, count, forwarded_for):
+    """Failed logins from one client, each for another address (allauth also limits each address to 5)."""
+    url = reverse("account_login")
+    for number in range(count):
+        headers = {"X-Forwarded-For": forwarded_for(number)}
+        response = client.post(
+            url,
+            {"login": f"guess{number}@example.com", "password": "wrong"},
+            headers=headers,
+            REMOTE_ADDR=PROXY,
+        )
+        assert BLOCKED not in response.text, f"attempt {number} was refused"
+
+
+def log_in_from(client, forwarded_for, user):
+    return client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": forwarded_for},
+        REMOTE_ADDR=PROXY,
+    )
+
+
+def test_behind_one_proxy_each_client_has_its_own_login_failure_limit(client, owner, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    fail_logins(client, 10, lambda n: "203.0.113.7")
+    assert BLOCKED in log_in_from(Client(), "203.0.113.7", owner).text
+
+    # Another client behind the same proxy is not held back by the first one's failures.
+    other = Client()
+    response = log_in_from(other, "198.51.100.9", owner)
+    assert response.status_code == 302
+    assert "_auth_user_id" in other.session
+
+
+def test_behind_one_proxy_a_forged_first_address_does_not_dodge_the_limit(client, owner, settings):
+    """The proxy appends the address it saw: whatever the client wrote before it is not counted."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    fail_logins(client, 10, lambda n: f"192.0.2.{n}, 203.0.113.7")
+    assert BLOCKED in log_in_from(Client(), "192.0.2.200, 203.0.113.7", owner).text
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, owner, settings):
+    """By default a client's X-Forwarded-For is its own words: changing it doesn't dodge the limit."""
+    assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == 0
+    fail_logins(client, 10, lambda n: f"203.0.113.{n}")
+    other = Client()
+    assert BLOCKED in log_in_from(other, "198.51.100.9", owner).text
+    assert "_auth_user_id" not in other.session

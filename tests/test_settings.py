@@ -57,3 +57,28 @@ def test_an_anonymity_threshold_below_three_refuses_to_start():
     result = manage("check", DJANGO_DEBUG="true", REBOUND_MORALE_MIN_GROUP="2")
     assert result.returncode != 0
     assert "REBOUND_MORALE_MIN_GROUP can't be below 3" in result.stderr
+
+
+def test_a_negative_trusted_proxy_count_refuses_to_start():
+    result = manage("check", DJANGO_DEBUG="true", REBOUND_TRUSTED_PROXY_COUNT="-1")
+    assert result.returncode != 0
+    assert "REBOUND_TRUSTED_PROXY_COUNT must be 0 or more, not -1." in result.stderr
+
+
+def test_a_trusted_proxy_count_that_is_not_a_number_refuses_to_start():
+    result = manage("check", DJANGO_DEBUG="true", REBOUND_TRUSTED_PROXY_COUNT="one")
+    assert result.returncode != 0
+    assert "REBOUND_TRUSTED_PROXY_COUNT must be a whole number, not 'one'." in result.stderr
+
+
+def test_the_trusted_proxy_count_reaches_allauth():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from allauth import app_settings; print(app_settings.TRUSTED_PROXY_COUNT)",
+        DJANGO_DEBUG="true",
+        REBOUND_TRUSTED_PROXY_COUNT="2",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"

@@ -175,6 +175,8 @@ def _invitation_problem(invitation: Invitation, user) -> tuple[str, int] | None:
         return "member", 200
     if invitation.accepted_at is not None:
         return "used", 410
+    if invitation.declined_at is not None:
+        return "declined", 410
     if invitation.is_expired:
         return "expired", 410
     if user.is_authenticated:
@@ -212,6 +214,36 @@ def invitation_accept(request, token):
             return redirect("teams:team_detail", code=invitation.team.code)
     context = {"state": state, "invitation": invitation, "error": error}
     return render(request, "teams/invitation_accept.html", context, status=status)
+
+
+# ---------------------------------------------------------------- my invitations (home page)
+
+
+@login_required
+@require_POST
+def invitation_join(request, code):
+    """Accept one of my pending invitations, as listed on the home page."""
+    invitation = access.get_invitation_for_invitee(request.user, code)
+    try:
+        services.invitation_accept(invitation=invitation, user=request.user)
+    except ValidationError as error:  # A second click, or another tab, got there first.
+        messages.error(request, _error_text(error))
+        return redirect("home")
+    messages.success(request, f"Welcome to {invitation.team.name}. Your colleagues here are behind you.")
+    return redirect("teams:team_detail", code=invitation.team.code)
+
+
+@login_required
+@require_POST
+def invitation_decline(request, code):
+    invitation = access.get_invitation_for_invitee(request.user, code)
+    try:
+        services.invitation_decline(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"You've declined the invitation to {invitation.team.name}.")
+    return redirect("home")
 
 
 # ---------------------------------------------------------------- profile

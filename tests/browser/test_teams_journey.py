@@ -1,4 +1,4 @@
-"""Two people: a manager invites a rep, the rep shares a loss, the manager supports it."""
+"""Two people: a manager invites a rep, the rep accepts, shares a loss, and the manager supports it."""
 
 import re
 
@@ -24,12 +24,18 @@ def test_invite_share_encourage_nudge_and_hide(new_page, live_server, settings, 
     maya.get_by_role("button", name="Send the invitation").click()
     expect(maya.get_by_text(f"Invitation sent to {owner.email}")).to_be_visible()
 
-    # The rep opens the link from the email and joins.
+    # The rep signs in and finds the invitation waiting on the home page; the link in the email
+    # offers the same choice. Nothing joins until she says yes.
     link = re.search(r"https?://\S+/invitations/\S+/", mailoutbox[-1].body).group(0)
     log_in(olivia, owner)
+    expect(olivia.get_by_role("heading", name="An invitation is waiting for you")).to_be_visible()
+    expect(olivia.get_by_text(f"{manager.name} invited you to join {team.name}.")).to_be_visible()
     olivia.goto(link)
+    expect(olivia.get_by_role("button", name=f"Decline the invitation to {team.name}")).to_be_visible()
+    olivia.goto("/")
     olivia.get_by_role("button", name=f"Join {team.name}").click()
     expect(olivia.get_by_text(f"Welcome to {team.name}").first).to_be_visible()
+    expect(olivia.get_by_role("heading", name=team.name)).to_be_visible()
 
     # The rep shares the loss with the team from the reflection's Share section.
     olivia.get_by_role("link", name="My losses").first.click()

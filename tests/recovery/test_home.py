@@ -169,8 +169,8 @@ def test_home_runs_a_fixed_number_of_queries(owner, owner_client, django_assert_
             CheckIn.objects.filter(deal__owner=owner, due_on__lte=timezone.localdate()).count()
             == 3 * how_many
         )
-        # Session, user, due check-ins, unfinished reflections.
-        with django_assert_num_queries(4 + HEADER_QUERIES):
+        # Session, user, due check-ins, unfinished reflections, invitations waiting for an answer.
+        with django_assert_num_queries(5 + HEADER_QUERIES):
             response = owner_client.get(HOME)
     assert response.status_code == 200
     assert "Check-ins due" in response.text

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from teams import services
 from teams.models import Invitation, Membership, Role
-from tests.conftest import make_user
+from tests.conftest import HEADER_QUERIES, make_user
 
 INVITEE = "ines.invitee@example.com"
 
@@ -400,4 +400,219 @@ def test_a_lost_race_shows_the_services_reason_and_joins_nobody(
     response = client.post(accept_url(token))
     assert response.status_code == 409
     assert "This invitation has already been used." in response.text
+    assert not is_member(team, invitee)
+
+
+# ---------------------------------------------------------------- answering from the home page
+
+
+def join_url(invitation):
+    return reverse("teams:invitation_join", kwargs={"code": invitation.code})
+
+
+def decline_url(invitation):
+    return reverse("teams:invitation_decline", kwargs={"code": invitation.code})
+
+
+INVITED = "Maya Manager</strong> invited you to join <strong>EMEA Mid-Market</strong>."
+
+
+def home_text(client):
+    return client.get(reverse("home")).text
+
+
+def test_home_shows_my_open_invitation_with_the_team_who_sent_it_and_both_answers(
+    client, invitee, invitation_and_token
+):
+    invitation, _token = invitation_and_token
+    client.force_login(invitee)
+    home = home_text(client)
+    assert "An invitation is waiting for you" in home
+    assert INVITED in home
+    assert f"Sent to {INVITEE}, open until {invitation.expires_at.strftime('%-d %B %Y')}." in home
+    assert f'action="{join_url(invitation)}"' in home
+    assert f'action="{decline_url(invitation)}"' in home
+    assert "Join EMEA Mid-Market</button>" in home
+
+
+def test_home_shows_invitations_to_any_of_my_verified_addresses_and_no_others(
+    client, team, manager, outsider, invitation_and_token
+):
+    outsider.emailaddress_set.create(email=INVITEE.upper(), verified=True, primary=False)
+    unverified, _ = services.invitation_create(team=team, invited_by=manager, email="oscar.work@example.com")
+    outsider.emailaddress_set.create(email="oscar.work@example.com", verified=False, primary=False)
+    client.force_login(outsider)
+    home = home_text(client)
+    assert INVITED in home
+    assert "An invitation is waiting for you" in home  # not the one to the unverified address
+    assert join_url(unverified) not in home
+
+
+def test_home_shows_no_used_expired_declined_or_other_peoples_invitations(
+    client, team, manager, invitee, outsider, other_team_member
+):
+    used, _ = services.invitation_create(team=team, invited_by=manager, email=INVITEE)
+    services.invitation_accept(invitation=used, user=invitee)
+    services.membership_leave(membership=Membership.objects.get(team=team, user=invitee))
+    other_team = Membership.objects.get(user=other_team_member).team
+    declined, _ = services.invitation_create(team=other_team, invited_by=other_team_member, email=INVITEE)
+    services.invitation_decline(invitation=declined, user=invitee)
+    third = services.team_create(creator=manager, name="Nordics")
+    expired, _ = services.invitation_create(team=third, invited_by=manager, email=INVITEE)
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    services.invitation_create(team=third, invited_by=manager, email=outsider.email)
+
+    client.force_login(invitee)
+    assert "invited you to join" not in home_text(client)
+
+
+def test_an_invitation_to_a_team_i_am_already_in_is_not_offered(client, team, manager, owner):
+    owner.emailaddress_set.create(email="olivia.second@example.com", verified=True, primary=False)
+    services.invitation_create(team=team, invited_by=manager, email="olivia.second@example.com")
+    client.force_login(owner)
+    assert "invited you to join" not in home_text(client)
+
+
+@pytest.mark.parametrize("how_many", [1, 6])
+def test_home_reads_my_invitations_in_one_query_however_many(
+    client, manager, invitee, how_many, django_assert_num_queries
+):
+    for number in range(how_many):
+        team = services.team_create(creator=manager, name=f"Team {number}")
+        services.invitation_create(team=team, invited_by=manager, email=INVITEE)
+    client.force_login(invitee)
+    # Session, user, due check-ins, unfinished reflections, my invitations with their teams and senders.
+    with django_assert_num_queries(5 + HEADER_QUERIES):
+        response = client.get(reverse("home"))
+    assert response.text.count("invited you to join") == how_many
+
+
+def test_joining_from_home_joins_the_team(client, team, invitee, invitation_and_token):
+    invitation, _token = invitation_and_token
+    client.force_login(invitee)
+    response = client.post(join_url(invitation))
+    assert response.status_code == 302
+    assert response.url == reverse("teams:team_detail", kwargs={"code": team.code})
+    assert Membership.objects.get(team=team, user=invitee).role == Role.MEMBER
+    invitation.refresh_from_db()
+    assert (invitation.accepted_by, invitation.declined_at) == (invitee, None)
+    assert any("Welcome to EMEA Mid-Market" in text for text in message_texts(response))
+    assert "invited you to join" not in home_text(client)
+
+
+def test_declining_records_it_joins_nothing_and_takes_it_off_every_list(
+    client, team, manager, invitee, invitation_and_token
+):
+    invitation, token = invitation_and_token
+    client.force_login(invitee)
+    response = client.post(decline_url(invitation))
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    assert "You've declined the invitation to EMEA Mid-Market." in message_texts(response)
+    assert not is_member(team, invitee)
+    invitation.refresh_from_db()
+    assert invitation.declined_at is not None
+    assert invitation.accepted_at is None
+    assert "invited you to join" not in home_text(client)
+
+    # Its link says so, and no longer joins.
+    page = client.get(accept_url(token))
+    assert page.status_code == 410
+    assert f"You declined this invitation on {invitation.declined_at.strftime('%-d %B %Y')}." in page.text
+    assert client.post(accept_url(token)).status_code == 410
+    assert client.post(join_url(invitation)).status_code == 404
+    assert not is_member(team, invitee)
+
+    # The manager's list of open invitations no longer has it.
+    client.force_login(manager)
+    detail = client.get(reverse("teams:team_detail", kwargs={"code": team.code}))
+    assert list(detail.context["open_invitations"]) == []
+
+
+def test_a_declined_invitation_can_be_sent_again_and_accepted(
+    client, team, manager, invitee, invitation_and_token
+):
+    invitation, _token = invitation_and_token
+    services.invitation_decline(invitation=invitation, user=invitee)
+    again, _ = services.invitation_create(team=team, invited_by=manager, email=INVITEE)
+    client.force_login(invitee)
+    assert join_url(again) in home_text(client)
+    assert client.post(join_url(again)).status_code == 302
+    assert is_member(team, invitee)
+
+
+def test_the_invitation_page_offers_to_decline_too(client, invitee, invitation_and_token):
+    invitation, token = invitation_and_token
+    client.force_login(invitee)
+    page = client.get(accept_url(token))
+    assert f'action="{decline_url(invitation)}"' in page.text
+    assert 'Decline<span class="visually-hidden"> the invitation to EMEA Mid-Market</span>' in page.text
+
+
+@pytest.mark.parametrize("url", [join_url, decline_url])
+def test_answering_needs_a_post(client, invitee, invitation_and_token, url):
+    invitation, _token = invitation_and_token
+    client.force_login(invitee)
+    assert client.get(url(invitation)).status_code == 405
+    invitation.refresh_from_db()
+    assert (invitation.accepted_at, invitation.declined_at) == (None, None)
+
+
+@pytest.mark.parametrize("url", [join_url, decline_url])
+def test_an_anonymous_answer_is_sent_to_sign_in(client, invitation_and_token, url):
+    invitation, _token = invitation_and_token
+    response = client.post(url(invitation))
+    assert response.url.startswith(reverse("account_login"))
+    invitation.refresh_from_db()
+    assert (invitation.accepted_at, invitation.declined_at) == (None, None)
+
+
+@pytest.mark.parametrize("url", [join_url, decline_url])
+@pytest.mark.parametrize("persona", ["owner", "manager", "outsider", "other_team_member"])
+def test_someone_elses_invitation_is_404_and_the_same_post_works_for_its_addressee(
+    client, team, invitee, invitation_and_token, persona, url, request
+):
+    invitation, _token = invitation_and_token
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(url(invitation)).status_code == 404
+    invitation.refresh_from_db()
+    assert (invitation.accepted_at, invitation.declined_at) == (None, None)
+
+    client.force_login(invitee)
+    assert client.post(url(invitation)).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.accepted_at or invitation.declined_at
+
+
+def test_an_answered_invitation_cannot_be_answered_again(client, team, invitee, invitation_and_token):
+    invitation, _token = invitation_and_token
+    client.force_login(invitee)
+    client.post(join_url(invitation))
+    assert client.post(decline_url(invitation)).status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.declined_at is None
+    assert is_member(team, invitee)
+
+
+def test_the_decline_service_refuses_someone_it_was_not_sent_to(outsider, invitation_and_token):
+    invitation, _token = invitation_and_token
+    with pytest.raises(ValidationError, match="This invitation was sent to"):
+        services.invitation_decline(invitation=invitation, user=outsider)
+    invitation.refresh_from_db()
+    assert invitation.declined_at is None
+
+
+def test_a_lost_race_on_home_shows_the_services_reason_and_joins_nobody(
+    client, team, invitee, invitation_and_token, monkeypatch
+):
+    invitation, _token = invitation_and_token
+
+    def used_meanwhile(**kwargs):
+        raise ValidationError("This invitation has already been used.")
+
+    monkeypatch.setattr(services, "invitation_accept", used_meanwhile)
+    client.force_login(invitee)
+    response = client.post(join_url(invitation))
+    assert response.url == reverse("home")
+    assert "This invitation has already been used." in message_texts(response)
     assert not is_member(team, invitee)
