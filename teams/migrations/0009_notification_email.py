@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('recovery', '0007_home_open_losses_and_pending_check_ins_indexes'),
-        ('teams', '0006_morale_tallies'),
+        ('teams', '0008_invitation_declined_at'),
     ]
 
     operations = [

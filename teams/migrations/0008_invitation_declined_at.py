@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0006_morale_tallies'),
+        ('teams', '0007_frozen_weeks'),
     ]
 
     operations = [
