@@ -29,5 +29,6 @@ urlpatterns = [
     path("webhooks/", webhooks.webhook_list, name="webhook_list"),
     path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),
     path("webhooks/<uuid:code>/revoke/", webhooks.webhook_revoke, name="webhook_revoke"),
-    path("hooks/lost-deals/<uuid:code>/", webhooks.webhook_receive, name="webhook_receive"),
+    # <str:code>, not <uuid:code>: a mistyped address gets the webhook's JSON 404, not a page.
+    path("hooks/lost-deals/<str:code>/", webhooks.webhook_receive, name="webhook_receive"),
 ]

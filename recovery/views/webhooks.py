@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -154,6 +155,10 @@ def webhook_receive(request, code):
         return _error(400, "The Content-Length header isn't a number.", fields={})
     if declared > webhooks.MAX_BODY_BYTES:
         return _too_large()
+    try:
+        code = uuid.UUID(str(code))
+    except ValueError:
+        return _not_found()
     webhook = webhooks.get_active_webhook(code=code)
     if webhook is None:
         return _not_found()

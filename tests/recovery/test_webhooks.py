@@ -222,6 +222,15 @@ def test_an_unknown_address_gets_404(client, db):
     assert not LostDeal.objects.exists()
 
 
+@pytest.mark.parametrize("code", ["not-a-uuid", "1", "%00", "' OR 1=1 --"])
+def test_a_mistyped_address_gets_the_same_json_404(client, db, code):
+    unknown = send(client, Webhook(code=uuid.uuid4(), secret="a" * 64))
+    response = client.post(f"/hooks/lost-deals/{code}/", b"{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == unknown.json()
+
+
 def test_a_revoked_address_gets_the_same_404_as_an_unknown_one(client, webhook):
     webhooks.webhook_revoke(webhook=webhook)
     unknown = send(client, Webhook(code=uuid.uuid4(), secret=webhook.secret))
