@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "teams.context_processors.notifications",
+                "teams.context_processors.invitations",
                 "recovery.context_processors.header_links",
             ],
         },

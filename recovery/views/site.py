@@ -8,7 +8,6 @@ from recovery import selectors
 from recovery.dates import long_date
 from recovery.models import Source
 from recovery.views.rendering import blank_check_in_fields, code_url
-from teams import access
 
 # The home page stays short: the rest is one click away (My losses, filtered).
 HOME_CHECK_INS_SHOWN = 10
@@ -30,8 +29,6 @@ def home(request):
             "more_check_ins": due_count - len(due),
             "to_reflect": _reflection_rows(to_reflect[:HOME_REFLECTIONS_SHOWN]),
             "more_to_reflect": len(to_reflect) > HOME_REFLECTIONS_SHOWN,
-            # Invitations to teams wait here for a yes or a no: verifying an address joins nothing.
-            "invitations": list(access.invitations_for_invitee(request.user)),
             "next": request.get_full_path(),
         },
     )
