@@ -343,82 +343,39 @@ class DigestSent(models.Model):
 # ---------------------------------------------------------------------------
 # Tallies for the morale dashboard
 #
-# Per member (or, for support, per team) and per week, what the dashboard counts: it reads a year
-# of a big team from these in a few thousand rows instead of tens of thousands. Each is defined by
-# a view of the rows it counts (`teams_<name>_rows`, see migration teams 0006). On PostgreSQL the
-# tally is a table kept up to date by triggers on those rows, in the same transaction; on SQLite
-# (no speed goal) it is that view itself. Read-only for Django: never written from Python.
-#
-# `at` is a moment in the same week, in every time zone, as the moments it counts: the counted
-# moment to the quarter hour near the UTC week's ends (where the weeks of time zones from UTC-12
-# to UTC+14 begin), else Monday 12:00 UTC. `lost_on` is the Monday of the losses' week. On SQLite,
-# both are the rows' own values. Group them with `TruncWeek` in the team's time zone, as the rows.
+# The dashboard's shared figures, support given and time to first support, read live: per team and
+# week, and per shared loss, instead of a year of a big team's encouragement and comments. (Its
+# private figures come from frozen closed weeks, `FrozenWeek` below.) Each is defined by a view of
+# the rows it counts (`teams_<name>_rows`, see migration teams 0006). On PostgreSQL it is a table
+# kept up to date by triggers on those rows, in the same transaction; on SQLite (no speed goal) it
+# is that view itself. Read-only for Django: never written from Python.
 
 
-class Tally(models.Model):
+class SupportTally(models.Model):
+    """Encouragements and shown comments on losses shared with a team: how many (`n`).
+
+    `at` is a moment in the same week, in every time zone, as the moments it counts: the counted
+    moment to the quarter hour near the UTC week's ends (where the weeks of time zones from UTC-12
+    to UTC+14 begin), else Monday 12:00 UTC; on SQLite, the rows' own moments. Group them with
+    `TruncWeek` in the team's time zone, as the rows.
+    """
+
+    pk = models.CompositePrimaryKey("team", "at")
+    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    at = models.DateTimeField()
     n = models.IntegerField(help_text="How many rows this tally counts.")
 
     class Meta:
-        abstract = True
         managed = False
 
     def __str__(self):
         return f"{self._meta.verbose_name} {self.pk}: {self.n}"
 
 
-class MoodTally(Tally):
-    """Moods given in reflections and answered check-ins: how many (`n`) and their sum."""
-
-    pk = models.CompositePrimaryKey("owner", "at")
-    owner = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    at = models.DateTimeField()
-    total = models.IntegerField()
-
-
-class LossTally(Tally):
-    """Losses by the week they were lost and currency: how many, shared, priced and their amounts."""
-
-    pk = models.CompositePrimaryKey("owner", "lost_on", "currency")
-    owner = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    lost_on = models.DateField()
-    currency = models.CharField(max_length=3)
-    shared = models.IntegerField()
-    priced = models.IntegerField()
-    amount = models.DecimalField(max_digits=20, decimal_places=2)
-
-
-class ReasonTally(Tally):
-    """Reasons picked for losses, by the week the losses were lost: how many times."""
-
-    pk = models.CompositePrimaryKey("owner", "lost_on", "reason")
-    owner = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    lost_on = models.DateField()
-    reason = models.ForeignKey(
-        "recovery.LossReason", on_delete=models.DO_NOTHING, db_constraint=False, related_name="tallies"
-    )
-
-
-class RecoveryTally(Tally):
-    """Losses marked "moving on", by that moment and their number of days to recovery."""
-
-    pk = models.CompositePrimaryKey("owner", "at", "days")
-    owner = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    at = models.DateTimeField()
-    days = models.IntegerField()
-
-
-class SupportTally(Tally):
-    """Encouragements and shown comments on losses shared with a team: how many."""
-
-    pk = models.CompositePrimaryKey("team", "at")
-    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    at = models.DateTimeField()
-
-
 class FirstSupport(models.Model):
     """A loss shared with a team: when it was shared, and when its first support came (None: not yet).
 
-    Kept like the tallies, one row per share: the dashboard's time to first support and its
+    Kept like the support tally, one row per share: the dashboard's time to first support and its
     "needs encouragement" list read these instead of looking for each share's encouragement and
     comments.
     """

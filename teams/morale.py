@@ -11,8 +11,9 @@ this range, of another range or of last week's dashboard can be subtracted from 
 hidden week out. The top reasons get the same care across the ranges (see `_top_reasons`).
 
 Support and time to first support come from shared data, with no threshold, read live from the
-tallies kept per team and share (teams/models.py). The page, the CSV and the digest build the
-dashboard the same way, in a fixed number of queries whatever the range and the data.
+support tally and first support, kept per team and share (teams/models.py, "Tallies"). The page,
+the CSV and the digest build the dashboard the same way, in a fixed number of queries whatever the
+range and the data.
 """
 
 import datetime

@@ -12,8 +12,8 @@ comments and toggling encouragement, for --seconds. Afterwards it checks:
 - no answer was a 5xx (nor a 4xx, nor a dropped connection);
 - every write that was acknowledged is in the database: each loss by name and each comment by
   its marker, exactly once; each encouragement in the state its last acknowledged toggle gave;
-- the dashboard's tallies, kept by triggers through all those concurrent writes, hold what a
-  recount of their rows gives.
+- the dashboard's support tally and first support, kept by triggers through all those concurrent
+  writes, hold what a recount of their rows gives.
 
 It prints requests per second, status counts, latencies, and writes acknowledged against found.
 Exit status 0 when everything holds, 1 when anything does not. Loopback traffic only. Requests

@@ -21,7 +21,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, connections
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,16 @@ from django.utils import timezone
 from recovery import imports
 from recovery.models import CheckIn, CsvImport, LostDeal, Reflection
 from teams import services as team_services
-from teams.models import Audience, Comment, Encouragement, Invitation, MoodTally, Notification, SharedLoss
+from teams.models import (
+    Audience,
+    Comment,
+    Encouragement,
+    FirstSupport,
+    Invitation,
+    Notification,
+    SharedLoss,
+    SupportTally,
+)
 from tests.access_matrix_data import HUBSPOT_EXPORT
 from tests.conftest import loss_form, make_loss, share
 from tests.teams.test_tallies import recounted, tally_tables
@@ -176,20 +185,27 @@ def test_a_loss_form_submitted_twice_at_once_logs_one_loss(owner):
     ]
 
 
-def test_check_ins_answered_at_once_are_all_counted_for_the_dashboard(owner):
-    """The dashboard's tallies recount a member's week on each write, under a lock on the member:
-    without it, writes at the same instant would both insert the week's row and one would fail."""
-    urls = [reverse("recovery:check_in_create", kwargs={"code": make_loss(owner).code}) for _ in range(4)]
-    clients = [signed_in(owner) for _ in urls]
-    requests = [lambda c=c, url=url: c.post(url, {"mood": 4}) for c, url in zip(clients, urls, strict=True)]
+def test_support_given_and_hidden_at_once_is_all_counted_for_the_dashboard(
+    shared, owner, teammate, trusted, manager
+):
+    """Encouragements at the same instant all add to one row of the support tally, in turn. Hiding
+    last week's comment at that instant changes another week's row, so only first support's lock on
+    the team keeps the recounts of the share's first support apart: without it, one would fail."""
+    comment = team_services.comment_create(shared=shared, author=trusted, body="Been there.")
+    Comment.objects.filter(pk=comment.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
+    hide = reverse("teams:comment_hide", kwargs={"code": comment.code})
+    encourage = reverse("teams:encourage", kwargs={"code": shared.deal.code})
+    hider, givers = signed_in(owner), [signed_in(person) for person in (teammate, trusted, manager)]
+    requests = [lambda: hider.post(hide)] + [lambda c=c: c.post(encourage, {"kind": "proud"}) for c in givers]
 
-    responses = run_at_once(requests, tables=["recovery_checkin"])
+    responses = run_at_once(requests, tables=["teams_comment", "teams_encouragement"])
 
     assert [r.status_code for r in responses] == [302] * 4
-    assert MoodTally.objects.filter(owner=owner).aggregate(n=Sum("n"), total=Sum("total")) == {
-        "n": 4,
-        "total": 16,
-    }
+    given = Encouragement.objects.filter(shared=shared)
+    assert sorted(given.values_list("user", flat=True)) == sorted([teammate.pk, trusted.pk, manager.pk])
+    assert SupportTally.objects.filter(team=shared.team).aggregate(n=Sum("n")) == {"n": 3}
+    first = given.aggregate(first=Min("created_at"))["first"]
+    assert FirstSupport.objects.get(shared=shared).first_support_at == first
     assert tally_tables() == recounted()
 
 
