@@ -405,6 +405,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
             response = manager_client.client.get(dashboard_url(team, weeks))
     assert response.status_code == 200
     assert len(response.context["board"].weeks) == weeks
+
     def without_token(html):
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
