@@ -5,6 +5,9 @@
 set -u
 bin=${BIN:-.venv/bin}
 
+# The scheduled jobs tick inside the worker (schedule/tasks.py); queue a tick in case none is.
+"$bin/python" manage.py schedule --start || exit 1
+
 "$bin/gunicorn" -c config/gunicorn.py config.wsgi &
 web=$!
 "$bin/python" manage.py db_worker --no-reload &

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "teams",
     "recovery",
+    "schedule",
 ]
 
 MIDDLEWARE = [

@@ -38,6 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_notifications = models.BooleanField(
         "email me about comments, encouragement and losses shared with me", default=True
     )
+    check_in_reminders = models.BooleanField("email me when a check-in is due", default=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

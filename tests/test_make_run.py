@@ -114,3 +114,32 @@ def test_when_gunicorn_cannot_start_the_worker_is_stopped_too(environment):
         finally:
             if group_members(run.pid):
                 os.killpg(run.pid, signal.SIGKILL)
+
+
+def test_make_run_starts_the_scheduled_jobs_and_the_worker_runs_them(environment):
+    """The first tick is queued before the worker starts; the worker runs it and the jobs it queues."""
+    port = free_port()
+    env = environment | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
+    run = subprocess.Popen(
+        [RUN],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz") == 200
+        deadline = time.monotonic() + 30
+        while True:
+            status = subprocess.run(
+                [sys.executable, "manage.py", "schedule"], cwd=ROOT, env=env, capture_output=True, text=True
+            ).stdout
+            if "delete_leftovers" in status and "finished: Deleted" in status:
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.5)
+        assert "Next tick:" in status
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=30)
