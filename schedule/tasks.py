@@ -31,6 +31,9 @@ from . import timetable
 from .models import ScheduledRun
 
 TICK_EVERY = datetime.timedelta(minutes=5)
+# How long finished task rows and ScheduledRun rows are kept: `manage.py schedule` and the admin
+# show this much history. Longer than any period (a week), so no pruned period can come due again.
+KEPT_FOR = datetime.timedelta(days=14)
 
 
 def slot_of(moment: datetime.datetime) -> datetime.datetime:
@@ -118,10 +121,15 @@ def delete_leftovers(*, run_id: int) -> str:
 
 @task
 def prune_task_results(*, run_id: int) -> str:
-    """django-tasks-db's own clean-up: finished task rows over 14 days old, on every queue."""
+    """django-tasks-db's own clean-up (finished task rows over 14 days old, on every queue), and our
+    own runs as old: their periods (a day, a week) are long over, so none can be claimed again."""
     out = io.StringIO()
-    call_command("prune_db_task_results", queue_name="*", stdout=out, verbosity=1)
-    return _finish(run_id, out.getvalue().strip() or "Pruned finished task rows.")
+    call_command("prune_db_task_results", queue_name="*", min_age_days=KEPT_FOR.days, stdout=out)
+    old = ScheduledRun.objects.filter(claimed_at__lt=timezone.now() - KEPT_FOR).exclude(pk=run_id)
+    runs, _ = old.delete()
+    return _finish(
+        run_id, f"{out.getvalue().strip() or 'Pruned finished task rows.'} Deleted {runs} old run(s)."
+    )
 
 
 JOBS = {

@@ -188,8 +188,13 @@ def test_leftovers_and_old_task_rows_are_deleted_once_a_day(db, settings):
         run_worker()
     tick_at(local(MONDAY, 0, 10, zoneinfo.ZoneInfo("Europe/Paris")))
     assert not DBTaskResult.objects.filter(pk=old.id).exists()
-    assert runs("delete_leftovers") == [str(MONDAY - datetime.timedelta(days=20)), str(MONDAY)]
-    assert runs("prune_task_results") == [str(MONDAY - datetime.timedelta(days=20)), str(MONDAY)]
+    # The runs of 20 days ago went too, but for the pruning, which ran today.
+    assert runs("delete_leftovers") == [str(MONDAY)]
+    assert runs("prune_task_results") == [str(MONDAY)]
+    assert runs("tick") == [
+        local(MONDAY, 0, 10, zoneinfo.ZoneInfo("Europe/Paris")).astimezone(datetime.UTC).isoformat()
+    ]
+    assert ScheduledRun.objects.get(job="prune_task_results").outcome.endswith("Deleted 4 old run(s).")
     done = ScheduledRun.objects.get(job="delete_leftovers", period=str(MONDAY))
     assert done.finished_at is not None
     assert done.outcome.startswith("Deleted 0 unconfirmed CRM import(s)")
