@@ -5,7 +5,7 @@
 set -u
 bin=${BIN:-.venv/bin}
 
-# The scheduled jobs tick inside the worker (schedule/tasks.py); queue a tick in case none is.
+# The scheduled jobs tick inside the worker (teams/schedule.py); queue a tick in case none is.
 "$bin/python" manage.py schedule --start || exit 1
 
 "$bin/gunicorn" -c config/gunicorn.py config.wsgi &

@@ -90,7 +90,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "teams",
     "recovery",
-    "schedule",
 ]
 
 MIDDLEWARE = [

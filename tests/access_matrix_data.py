@@ -20,8 +20,8 @@ from django.utils import timezone
 from recovery import imports
 from recovery import services as recovery_services
 from recovery.models import LostDeal, Webhook
-from schedule import tasks as schedule_tasks
 from teams import access as team_access
+from teams import schedule as schedule_tasks
 from teams import services as team_services
 from teams.models import Comment, Encouragement, TrustedColleague, User
 from tests.conftest import join, make_loss, make_user, share

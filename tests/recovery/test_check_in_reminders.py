@@ -13,7 +13,7 @@ from django.urls import reverse
 from recovery import services
 from recovery.models import CheckIn
 from tests.conftest import make_loss
-from tests.schedule.test_tick import tick_at
+from tests.teams.test_schedule import tick_at
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 LOST_ON = datetime.date(2026, 12, 6)  # a Sunday: its first check-in falls due on Monday the 7th

@@ -1,6 +1,6 @@
 """What is due when: each job and the period it would run for, at a given moment.
 
-A period is what makes a run unique (schedule.models.ScheduledRun): a team's week, or a day. A job is
+A period is what makes a run unique (teams.models.ScheduledRun): a team's week, or a day. A job is
 due from its time until its period ends, so a morning missed while no worker ran is made up later
 the same period, and a period already run is never run again.
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from teams.models import Team
-from teams.morale_weeks import week_start
+from .models import Team
+from .morale_weeks import week_start
 
 DIGEST_AT = datetime.time(7)  # Monday morning, in each team's time zone
 REMINDERS_AT = datetime.time(

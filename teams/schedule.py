@@ -2,7 +2,7 @@
 
 `tick` is one task that runs every TICK_EVERY. It first claims its own slot (a ScheduledRun row
 "tick", keyed by the slot's start) and queues the next tick for the next slot, in one transaction;
-then, for each job due (schedule/timetable.py), claims the job's period and queues the job, again
+then, for each job due (teams/timetable.py), claims the job's period and queues the job, again
 in one transaction. A claim is a unique row, so however many workers run, however many ticks are
 queued (`manage.py schedule --start` at each worker start adds one), each slot ticks once and each
 period's job is queued once: a tick that finds its slot taken stops there, which also folds extra
@@ -23,12 +23,11 @@ from django.tasks import task
 from django.utils import timezone
 
 from recovery import services as recovery_services
-from teams.management.commands.send_morale_digest import build_digest, managers_of, send_digest
-from teams.models import Team
-from teams.morale_weeks import freeze_closed_weeks
 
 from . import timetable
-from .models import ScheduledRun
+from .management.commands.send_morale_digest import build_digest, managers_of, send_digest
+from .models import ScheduledRun, Team
+from .morale_weeks import freeze_closed_weeks
 
 TICK_EVERY = datetime.timedelta(minutes=5)
 # How long finished task rows and ScheduledRun rows are kept: `manage.py schedule` and the admin

@@ -6,8 +6,8 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from schedule import tasks
-from schedule.models import ScheduledRun
+from teams import schedule as tasks
+from teams.models import ScheduledRun
 
 
 class Command(BaseCommand):

@@ -17,10 +17,10 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from schedule import tasks, timetable
-from schedule.models import ScheduledRun
+from teams import schedule as tasks
 from teams import services as team_services
-from teams.models import DigestSent, FrozenWeek
+from teams import timetable
+from teams.models import DigestSent, FrozenWeek, ScheduledRun
 from tests.conftest import join, log_loss, make_user
 
 AUCKLAND = zoneinfo.ZoneInfo("Pacific/Auckland")  # UTC+13 in December
@@ -203,7 +203,7 @@ def test_leftovers_and_old_task_rows_are_deleted_once_a_day(db, settings):
 
 
 def test_a_failed_job_is_not_rerun_for_its_period_and_keeps_its_error(auckland_and_la, mailoutbox):
-    with mock.patch("schedule.tasks.send_digest", side_effect=RuntimeError("SMTP is down")):
+    with mock.patch("teams.schedule.send_digest", side_effect=RuntimeError("SMTP is down")):
         tick_at(local(MONDAY, 7, 0, AUCKLAND))
     run = ScheduledRun.objects.get(job="morale_digest", period__startswith=str(MONDAY))
     assert run.finished_at is None

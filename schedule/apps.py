@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class ScheduleConfig(AppConfig):
-    name = "schedule"
-    verbose_name = "Scheduled jobs"
