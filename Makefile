@@ -41,9 +41,10 @@ setup: $(VENV)/.installed
 	$(RUN_ENV) $(BIN)/python manage.py createcachetable
 	$(RUN_ENV) $(BIN)/python manage.py demo_data
 
+# gunicorn and the task worker (emails) together; Ctrl-C stops both (config/run.sh).
 run: setup
-	@echo "Serving Rebound at http://127.0.0.1:8000 (Ctrl-C stops it)"
-	$(RUN_ENV) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+	@echo "Serving Rebound at http://127.0.0.1:8000, with a task worker beside it (Ctrl-C stops both)"
+	$(RUN_ENV) BIN=$(BIN) config/run.sh
 
 test: lint
 	$(BIN)/python -m pytest

@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", site.home, name="home"),
     path("healthz", site.healthz, name="healthz"),
+    path("healthz/tasks", site.healthz_tasks, name="healthz_tasks"),
     path("", include("recovery.urls")),
     path("", include("teams.urls")),
     path("accounts/", include("allauth.urls")),

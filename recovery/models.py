@@ -244,6 +244,8 @@ class CheckIn(models.Model):
     note = models.TextField(max_length=2000, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
+    # When the reminder email was sent (schedule/tasks.py): one reminder per check-in, ever.
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["answered_at", "due_on"]

@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import (
+    Case,
     Count,
     F,
     Func,
@@ -13,11 +14,13 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Greatest, Least, TruncDate, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from teams.models import User
 
@@ -365,3 +368,20 @@ def own_data_counts(*, user: User) -> dict[str, int]:
         losses=Count("id", distinct=True),
         check_ins=Count("check_ins", filter=Q(check_ins__answered_at__isnull=False), distinct=True),
     )
+
+
+def oldest_ready_task_wait() -> datetime.timedelta | None:
+    """How long the task that has waited longest to run has waited, or None if none waits.
+
+    A task is ready from its enqueueing, or from its `run_after` when deferred (a retry waits for its
+    time, and isn't late before then). One query.
+    """
+    ready_since = Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
+    oldest = (
+        DBTaskResult.objects.ready()
+        .annotate(ready_since=ready_since)
+        .order_by("ready_since")
+        .values_list("ready_since", flat=True)
+        .first()
+    )
+    return timezone.now() - oldest if oldest else None

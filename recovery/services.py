@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from teams import access, emails
 from teams.access import teammates
 from teams.models import User
 
@@ -243,3 +245,62 @@ def check_in_dismiss(*, check_in: CheckIn) -> CheckIn:
         check_in.dismissed_at = timezone.now()
         check_in.save(update_fields=["dismissed_at"])
     return check_in
+
+
+# Check-in reminders (schedule/tasks.py runs this each morning)
+
+# A check-in due in the last few days whose morning was missed (the worker was down) still gets
+# its reminder; older ones don't, so turning the worker back on after a week sends no backlog.
+REMINDER_WINDOW = datetime.timedelta(days=2)
+
+
+def check_ins_send_reminders(*, today: datetime.date) -> int:
+    """One email per pending check-in falling due by `today`, to reps who want them; how many sent.
+
+    Each check-in's reminded_at is set in the same transaction as its email: a failed send rolls it
+    back (the next run tries again), and two runs at once can't both send, as the update only
+    succeeds for the one that finds reminded_at still empty.
+    """
+    due = CheckIn.objects.filter(
+        due_on__lte=today,
+        due_on__gte=today - REMINDER_WINDOW,
+        answered_at__isnull=True,
+        dismissed_at__isnull=True,
+        reminded_at__isnull=True,
+        deal__moved_on_at__isnull=True,
+        owner__check_in_reminders=True,
+        owner__is_active=True,
+    ).select_related("deal", "owner")
+    sent = 0
+    for check_in in due.order_by("pk"):
+        with transaction.atomic():
+            claimed = CheckIn.objects.filter(pk=check_in.pk, reminded_at__isnull=True).update(
+                reminded_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            _send_check_in_reminder(check_in)
+        sent += 1
+    return sent
+
+
+def _send_check_in_reminder(check_in: CheckIn) -> None:
+    person = check_in.owner
+    emails.send(
+        "check_in_reminder",
+        [person.email],
+        {
+            "person": person,
+            "deal": check_in.deal,
+            "days": (check_in.due_on - check_in.deal.lost_on).days,
+            "answer_url": emails.absolute(
+                reverse("recovery:check_in_answer", kwargs={"code": check_in.code})
+            ),
+            "stop_url": emails.absolute(
+                reverse(
+                    "teams:reminders_stop", kwargs={"reminders_token": access.reminders_stop_token(person)}
+                )
+            ),
+            "preferences_url": emails.absolute(reverse("teams:profile")),
+        },
+    )

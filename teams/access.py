@@ -7,6 +7,7 @@ exactly like something that does not exist: 404.
 """
 
 from allauth.account.models import EmailAddress
+from django.core import signing
 from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
@@ -274,3 +275,22 @@ def audience_line(shared: SharedLoss | None) -> str:
     if not names:
         return "Shared with your trusted colleagues, but none of them is in your teams now: only you see it."
     return f"Shared with your trusted colleagues: {', '.join(names)}. {SHARED_PARTS}"
+
+
+# The link in a check-in reminder that stops them, usable without signing in: the person's id and
+# address, signed with the secret key. It doesn't expire (an old email's link keeps working) and
+# names one account: a link whose address was changed since, or that was altered, opens nothing.
+REMINDERS_STOP_SALT = "teams.check-in-reminders.stop"
+
+
+def reminders_stop_token(user: User) -> str:
+    return signing.dumps([user.pk, user.email.lower()], salt=REMINDERS_STOP_SALT, compress=True)
+
+
+def get_user_for_reminders_stop(token: str) -> User | None:
+    """The active person the token was made for; None for a token we didn't sign or that is stale."""
+    try:
+        pk, email = signing.loads(token, salt=REMINDERS_STOP_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return User.objects.filter(pk=pk, email__iexact=email, is_active=True).first()

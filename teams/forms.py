@@ -155,12 +155,15 @@ class CommentForm(forms.ModelForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["name", "email_notifications"]
+        fields = ["name", "email_notifications", "check_in_reminders"]
         labels = {
             "name": "Display name",
             "email_notifications": "Email me about my shared losses and colleagues'",
+            "check_in_reminders": "Email me when a check-in is due",
         }
         help_texts = {
             "email_notifications": "Comments and encouragement on losses you share, and losses shared "
-            "with you. They always appear in the app too."
+            "with you. They always appear in the app too.",
+            "check_in_reminders": "One short email on the morning a check-in falls due (one, three and "
+            "seven days after a loss), asking how you feel about it now. Only you see your answers.",
         }

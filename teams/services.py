@@ -390,10 +390,20 @@ def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | Non
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, name: str, email_notifications: bool) -> User:
+def user_update_profile(
+    *, user: User, name: str, email_notifications: bool, check_in_reminders: bool
+) -> User:
     user.name = name
     user.email_notifications = email_notifications
-    user.save(update_fields=["name", "email_notifications"])
+    user.check_in_reminders = check_in_reminders
+    user.save(update_fields=["name", "email_notifications", "check_in_reminders"])
+    return user
+
+
+def user_stop_check_in_reminders(*, user: User) -> User:
+    """The unsubscribe link's POST: no more check-in reminder emails (turned on again on the profile)."""
+    user.check_in_reminders = False
+    user.save(update_fields=["check_in_reminders"])
     return user
 
 

@@ -20,6 +20,8 @@ from django.utils import timezone
 from recovery import imports
 from recovery import services as recovery_services
 from recovery.models import LostDeal, Webhook
+from teams import access as team_access
+from teams import schedule as schedule_tasks
 from teams import services as team_services
 from teams.models import Comment, Encouragement, TrustedColleague, User
 from tests.conftest import join, make_loss, make_user, share
@@ -192,6 +194,7 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
         user=owner, type=Authenticator.Type.TOTP, data={"secret": TOTP_SECRET}
     )
     group = Group.objects.create(name="Support")
+    task_result = schedule_tasks.tick.enqueue()
 
     users = {
         "anonymous": None,
@@ -216,6 +219,7 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
         "teammate_membership": teammate.memberships.get().code,
         "invitation": invitation.code,
         "invitation_token": token,
+        "reminders_token": team_access.reminders_stop_token(owner),
         "import": csv_import.code,
         "webhook": webhook.code,
         # The admin's arguments.
@@ -223,6 +227,7 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
         "owner_email_pk": EmailAddress.objects.get(user=owner).pk,
         "authenticator_pk": authenticator.pk,
         "group_pk": group.pk,
+        "task_result_pk": task_result.id,
         "loss_content_type": ContentType.objects.get_for_model(LostDeal).pk,
         "private_pk": private.pk,
         "teams_app": "teams",

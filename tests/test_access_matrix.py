@@ -84,11 +84,13 @@ ACCOUNT_PAGE = frozenset({200, 302, 404})
 #   team          the owner's team; import, webhook: the owner's CSV import and webhook address
 #   invitation    the open invitation to the team, sent to the member of another team
 # The other URL arguments always name the same objects: the teammate's membership of the team, the
-# open invitation to it (sent to the member of another team) and that invitation's emailed token.
+# open invitation to it (sent to the member of another team) and that invitation's emailed token,
+# and the link that stops the owner's check-in reminders.
 OTHER_ARGUMENTS = {
     "membership": "teammate_membership",
     "invitation": "invitation",
     "token": "invitation_token",
+    "reminders_token": "reminders_token",
 }
 
 # fmt: off
@@ -96,6 +98,7 @@ MATRIX = [
     # pattern                       code=            anon owner mate trust untr former other mgr staff
     ("home",                        None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("healthz",                     None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("healthz_tasks",               None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     # The rep's own losses: a loss is its owner's alone, shared or not (privacy rule 1).
     ("recovery:loss_list",          None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("recovery:loss_create",        None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
@@ -148,6 +151,9 @@ MATRIX = [
     ("teams:profile",               None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("teams:trusted_colleagues",    None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("teams:account_delete",        None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
+    # The link in the owner's check-in reminders: whoever has it is asked (GET changes nothing).
+    ("teams:reminders_stop",        None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("teams:reminders_stopped",     None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     # Sharing is the owner's; a shared loss is seen by its audience only (privacy rule 2).
     ("teams:share_create",          "private",       L,   405, 405, 405, 405, 405, 405, 405, 405),
     ("teams:share_delete",          "private",       L,   302, 404, 404, 404, 404, 404, 404, 404),
@@ -208,6 +214,13 @@ ADMIN = [
     ("admin:teams_user_delete",                       "object_id=owner_pk",               AL,    200),
     ("admin:teams_user_change",                       "object_id=owner_pk",               AL,    200),
     ("admin/teams/user/<path:object_id>/",            "object_id=owner_pk",               AL,    302),
+    # django-tasks-db's task rows: staff only. They carry job arguments (ids), never content.
+    ("admin:django_tasks_database_dbtaskresult_changelist", "",                           AL,    200),
+    ("admin:django_tasks_database_dbtaskresult_add",  "",                                 AL,    403),
+    ("admin:django_tasks_database_dbtaskresult_history", "object_id=task_result_pk",      AL,    200),
+    ("admin:django_tasks_database_dbtaskresult_delete", "object_id=task_result_pk",       AL,    403),
+    ("admin:django_tasks_database_dbtaskresult_change", "object_id=task_result_pk",       AL,    200),
+    ("admin/django_tasks_database/dbtaskresult/<path:object_id>/", "object_id=task_result_pk", AL, 302),
     ("admin/(?P<url>.*)$",                            "url=no_such_page",                 AL,    404),
 ]
 # fmt: on

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -79,3 +80,18 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+@require_safe
+def healthz_tasks(request):
+    """For monitoring the task worker: how long the oldest task ready to run has waited, in seconds
+    (0 when none waits); 503 once that is over TASKS_MAX_AGE, as no worker is keeping up."""
+    waited = selectors.oldest_ready_task_wait()
+    age = round(waited.total_seconds()) if waited else 0
+    limit = settings.TASKS_MAX_AGE
+    late = age > limit
+    return JsonResponse(
+        {"status": "late" if late else "ok", "oldest_queued_seconds": age, "max_seconds": limit},
+        status=503 if late else 200,
+    )

@@ -1,4 +1,5 @@
-"""Deleting one's own account (DESIGN.md "My data"): a page that says exactly what happens, then a POST."""
+"""Deleting one's own account (DESIGN.md "My data"): a page that says exactly what happens, then a POST.
+And the link in a check-in reminder that stops them, which works without signing in."""
 
 from allauth.account.adapter import get_adapter
 from django import forms
@@ -8,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from teams import services
+from teams import access, services
 
 CONFIRMATION = "delete my account"
 
@@ -63,3 +64,20 @@ def account_delete(request):
         return redirect("home")
     preview = services.user_delete_preview(user=request.user)
     return render(request, "teams/account_delete.html", {"form": form, "preview": preview})
+
+
+@require_http_methods(["GET", "POST"])
+def reminders_stop(request, reminders_token):
+    """GET asks (a mail scanner following the link changes nothing); the POST stops the reminders."""
+    person = access.get_user_for_reminders_stop(reminders_token)
+    if person is None:
+        return render(request, "teams/reminders_stop.html", {"state": "bad_link"}, status=400)
+    if request.method == "POST":
+        services.user_stop_check_in_reminders(user=person)
+        return redirect("teams:reminders_stopped")
+    return render(request, "teams/reminders_stop.html", {"state": "confirm", "token": reminders_token})
+
+
+@require_http_methods(["GET"])
+def reminders_stopped(request):
+    return render(request, "teams/reminders_stop.html", {"state": "stopped"})

@@ -261,6 +261,7 @@ def profile(request):
                 user=request.user,
                 name=form.cleaned_data["name"],
                 email_notifications=form.cleaned_data["email_notifications"],
+                check_in_reminders=form.cleaned_data["check_in_reminders"],
             )
             messages.success(request, f"Saved. Your colleagues will see you as {user.name}.")
             return redirect("teams:profile")

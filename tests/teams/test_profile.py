@@ -109,3 +109,15 @@ def test_with_emails_off_a_loss_shared_with_me_is_in_the_app_but_not_emailed(
     assert Notification.objects.filter(recipient=teammate).count() == 1
     assert teammate.email not in [address for email in mailoutbox for address in email.to]
     assert "manager@example.com" in [address for email in mailoutbox for address in email.to]
+
+
+def test_check_in_reminders_are_on_by_default_and_can_be_turned_off_and_on(owner_client, owner):
+    response = owner_client.get(URL)
+    assert re.search(r'<input type="checkbox" name="check_in_reminders"[^>]* checked>', response.text)
+    assert "Email me when a check-in is due" in response.text
+    owner_client.post(URL, {"name": owner.name, "email_notifications": "on"})
+    owner.refresh_from_db()
+    assert (owner.check_in_reminders, owner.email_notifications) == (False, True)
+    owner_client.post(URL, {"name": owner.name, "check_in_reminders": "on"})
+    owner.refresh_from_db()
+    assert (owner.check_in_reminders, owner.email_notifications) == (True, False)

@@ -67,6 +67,13 @@ def build_digest(team: Team, manager: User, now: datetime.datetime) -> Digest:
     )
 
 
+def managers_of(team: Team):
+    """Who gets the team's digest: its active managers."""
+    return User.objects.filter(
+        memberships__team=team, memberships__role=Role.MANAGER, is_active=True
+    ).order_by("pk")
+
+
 def send_digest(digest: Digest, manager: User, now: datetime.datetime) -> bool:
     """Send one manager's digest unless it was sent already; True if sent.
 
@@ -106,11 +113,13 @@ class Command(BaseCommand):
     help = (
         "Email each team's managers the morale digest for the last complete ISO week (Monday to Sunday "
         "in the team's time zone), beside the week before, with the shared losses still waiting for "
-        "encouragement. Run it from cron once a week, e.g. on Monday morning: running it again in the same "
-        "week sends nothing twice (each digest is recorded in DigestSent). Figures withheld on the "
-        "dashboard are withheld here too. Every active manager gets it whatever their email_notifications "
-        "choice, which covers comments, encouragement and losses shared with them: the digest is the "
-        "report of the team they manage. Teams with nothing to report for the two weeks are skipped."
+        "encouragement. Running it again in the same week sends nothing twice (each digest is recorded "
+        "in DigestSent). Figures withheld on the dashboard are withheld here too. Every active manager "
+        "gets it whatever their email_notifications choice, which covers comments, encouragement and "
+        "losses shared with them: the digest is the report of the team they manage. Teams with nothing "
+        "to report for the two weeks are skipped. The task worker sends it by itself on Monday at 07:00 "
+        "in each team's time zone (schedule/tasks.py): run this by hand only to send one that failed, "
+        "or to check with --dry-run."
     )
 
     def add_arguments(self, parser):
@@ -122,10 +131,7 @@ class Command(BaseCommand):
         now = timezone.now()
         sent = already = failed = 0
         for team in Team.objects.order_by("pk"):
-            managers = User.objects.filter(
-                memberships__team=team, memberships__role=Role.MANAGER, is_active=True
-            ).order_by("pk")
-            for manager in managers:
+            for manager in managers_of(team):
                 digest = build_digest(team, manager, now)
                 if digest.is_empty:
                     self.stdout.write(
