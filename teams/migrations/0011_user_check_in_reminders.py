@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0009_notification_email'),
+        ('teams', '0010_drop_private_tallies'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0010_user_check_in_reminders'),
+        ('teams', '0011_user_check_in_reminders'),
     ]
 
     operations = [
