@@ -332,3 +332,37 @@ class Webhook(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class WebhookDelivery(models.Model):
+    """One signed request a CRM sent to a webhook address, kept from its 202 until a task brings it in.
+
+    The body is stored as it came (at most 16 KB, already checked to be a valid deal); the task
+    `recovery.webhooks.webhook_delivery_run` turns it into a loss and records the outcome here,
+    which the rep sees on the webhook page.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        CREATED = "created", "Loss created"
+        DUPLICATE = "duplicate", "Came in before"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    body = models.TextField()
+    crm_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    loss = models.ForeignKey(
+        LostDeal, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_deliveries"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["webhook", "-received_at"], name="webhook_delivery_recent")]
+
+    def __str__(self):
+        return f"Delivery {self.code} to {self.webhook_id} ({self.state})"

@@ -6,6 +6,7 @@ refused POST must leave alone.
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
@@ -16,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from recovery import imports
 from recovery import services as recovery_services
@@ -193,6 +195,13 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
     )
     group = Group.objects.create(name="Support")
 
+    # A finished task row, as the worker leaves one, for the admin's task pages.
+    task_row = DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {"delivery_code": str(uuid.uuid4())}},
+        task_path="recovery.webhooks.webhook_delivery_run",
+        backend_name="default",
+        status="SUCCESSFUL",
+    )
     users = {
         "anonymous": None,
         "owner": owner,
@@ -223,6 +232,7 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
         "owner_email_pk": EmailAddress.objects.get(user=owner).pk,
         "authenticator_pk": authenticator.pk,
         "group_pk": group.pk,
+        "task_pk": task_row.pk,
         "loss_content_type": ContentType.objects.get_for_model(LostDeal).pk,
         "private_pk": private.pk,
         "teams_app": "teams",

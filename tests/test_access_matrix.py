@@ -66,6 +66,7 @@ from tests.access_matrix_data import (
     url_patterns,
 )
 from tests.conftest import PASSWORD, loss_form
+from tests.tasks import run_queued_tasks
 
 # ---------------------------------------------------------------- the answers
 
@@ -96,6 +97,7 @@ MATRIX = [
     # pattern                       code=            anon owner mate trust untr former other mgr staff
     ("home",                        None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("healthz",                     None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("healthz_tasks",               None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     # The rep's own losses: a loss is its owner's alone, shared or not (privacy rule 1).
     ("recovery:loss_list",          None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("recovery:loss_create",        None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
@@ -208,6 +210,13 @@ ADMIN = [
     ("admin:teams_user_delete",                       "object_id=owner_pk",               AL,    200),
     ("admin:teams_user_change",                       "object_id=owner_pk",               AL,    200),
     ("admin/teams/user/<path:object_id>/",            "object_id=owner_pk",               AL,    302),
+    # Task rows: staff read them; nobody adds, changes or deletes one by hand.
+    ("admin:django_tasks_database_dbtaskresult_changelist", "",                           AL,    200),
+    ("admin:django_tasks_database_dbtaskresult_add",  "",                                 AL,    403),
+    ("admin:django_tasks_database_dbtaskresult_history", "object_id=task_pk",             AL,    200),
+    ("admin:django_tasks_database_dbtaskresult_delete", "object_id=task_pk",              AL,    403),
+    ("admin:django_tasks_database_dbtaskresult_change", "object_id=task_pk",              AL,    200),
+    ("admin/django_tasks_database/dbtaskresult/<path:object_id>/", "object_id=task_pk",   AL,    302),
     ("admin/(?P<url>.*)$",                            "url=no_such_page",                 AL,    404),
 ]
 # fmt: on
@@ -690,7 +699,8 @@ def test_the_webhook_address_refuses_unsigned_posts_and_takes_a_signed_one(world
 
     signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     headers = {"X-Rebound-Signature": f"sha256={signature}"}
-    assert Client().post(url, body, content_type="application/json", headers=headers).status_code == 201
+    assert Client().post(url, body, content_type="application/json", headers=headers).status_code == 202
+    run_queued_tasks()
     assert LostDeal.objects.get(crm_id="crm-1").owner == world.users["owner"]
 
 
