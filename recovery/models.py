@@ -287,7 +287,18 @@ class CheckIn(models.Model):
 
 
 class CsvImport(models.Model):
-    """An uploaded CRM export, kept between its preview and the rep's confirmation."""
+    """An uploaded CRM export, kept between its preview and the rep's confirmation.
+
+    The upload is checked in the request (size, encoding, columns, line lengths); reading its rows
+    into the preview is the task `recovery.imports.tasks.csv_import_read`, which records how far it
+    has got (`rows_read` of `rows_total`) and then the preview itself, or why it failed.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to be read"
+        READING = "reading", "Reading"
+        READY = "ready", "Ready for preview"
+        FAILED = "failed", "Failed"
 
     class Kind(models.TextChoices):
         HUBSPOT = "hubspot", "HubSpot deals export"
@@ -304,12 +315,21 @@ class CsvImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     imported_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=State, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    preview = models.JSONField(null=True, blank=True, help_text="The preview the task read, as JSON.")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.filename} ({self.get_kind_display()})"
+
+    @property
+    def is_being_read(self):
+        return self.state in (self.State.QUEUED, self.State.READING)
 
 
 class Webhook(models.Model):

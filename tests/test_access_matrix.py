@@ -124,6 +124,7 @@ MATRIX = [
     ("recovery:import_start",       None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("recovery:import_preview",     "import",        L,   200, 404, 404, 404, 404, 404, 404, 404),
     ("recovery:import_map",         "import",        L,   200, 404, 404, 404, 404, 404, 404, 404),
+    ("recovery:import_progress",    "import",        L,   200, 404, 404, 404, 404, 404, 404, 404),
     ("recovery:import_confirm",     "import",        L,   405, 405, 405, 405, 405, 405, 405, 405),
     ("recovery:webhook_list",       None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("recovery:webhook_create",     None,            L,   405, 405, 405, 405, 405, 405, 405, 405),
