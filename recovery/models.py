@@ -289,7 +289,18 @@ class CheckIn(models.Model):
 
 
 class CsvImport(models.Model):
-    """An uploaded CRM export, kept between its preview and the rep's confirmation."""
+    """An uploaded CRM export, kept between its preview and the rep's confirmation.
+
+    The upload is checked in the request (size, encoding, columns, line lengths); reading its rows
+    into the preview is the task `recovery.imports.tasks.csv_import_read`, which records how far it
+    has got (`rows_read` of `rows_total`) and then the preview itself, or why it failed.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to be read"
+        READING = "reading", "Reading"
+        READY = "ready", "Ready for preview"
+        FAILED = "failed", "Failed"
 
     class Kind(models.TextChoices):
         HUBSPOT = "hubspot", "HubSpot deals export"
@@ -306,12 +317,21 @@ class CsvImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     imported_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=State, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    preview = models.JSONField(null=True, blank=True, help_text="The preview the task read, as JSON.")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.filename} ({self.get_kind_display()})"
+
+    @property
+    def is_being_read(self):
+        return self.state in (self.State.QUEUED, self.State.READING)
 
 
 class Webhook(models.Model):
@@ -334,3 +354,37 @@ class Webhook(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class WebhookDelivery(models.Model):
+    """One signed request a CRM sent to a webhook address, kept from its 202 until a task brings it in.
+
+    The body is stored as it came (at most 16 KB, already checked to be a valid deal); the task
+    `recovery.webhooks.webhook_delivery_run` turns it into a loss and records the outcome here,
+    which the rep sees on the webhook page.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        CREATED = "created", "Loss created"
+        DUPLICATE = "duplicate", "Came in before"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    body = models.TextField()
+    crm_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    loss = models.ForeignKey(
+        LostDeal, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_deliveries"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["webhook", "-received_at"], name="webhook_delivery_recent")]
+
+    def __str__(self):
+        return f"Delivery {self.code} to {self.webhook_id} ({self.state})"

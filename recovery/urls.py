@@ -25,6 +25,7 @@ urlpatterns = [
     path("imports/", imports.import_start, name="import_start"),
     path("imports/<uuid:code>/", imports.import_preview, name="import_preview"),
     path("imports/<uuid:code>/columns/", imports.import_map, name="import_map"),
+    path("imports/<uuid:code>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<uuid:code>/confirm/", imports.import_confirm, name="import_confirm"),
     path("webhooks/", webhooks.webhook_list, name="webhook_list"),
     path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),

@@ -1,8 +1,10 @@
 """The closed-lost webhook: a CRM posts a lost deal to a rep's own address, signed with its secret.
 
 Everything the receiving view needs lives here: the signature check, the rate limit, the body's
-validation, and the writes (create and revoke an address, bring a loss in). Each write is one
-transaction. The view only puts them in order and turns the outcome into a JSON answer.
+validation, and the writes (create and revoke an address, store a delivery, bring a loss in). Each
+write is one transaction. The view only puts them in order and turns the outcome into a JSON
+answer. The loss itself is made by the task `webhook_delivery_run`, which a worker runs after the
+request has been answered 202.
 """
 
 import datetime
@@ -20,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.tasks import task
 from django.utils import timezone
 
 from teams.models import User
@@ -28,13 +31,15 @@ from . import services
 from .currencies import ALL as CURRENCY_CODES
 from .imports import reasons_from_text
 from .imports.preview import CRM_ID_MAX, CRM_REASON_MAX, DEFAULT_STAGE, NAME_MAX
-from .models import MAX_AMOUNT, LossReason, LostDeal, Source, Stage, Webhook
+from .models import MAX_AMOUNT, LossReason, LostDeal, Source, Stage, Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-Rebound-Signature"
 MAX_BODY_BYTES = 16 * 1024
 # Requests per address and per window, counted in the cache that every worker shares.
 RATE_LIMIT = 60
 RATE_WINDOW_SECONDS = 60
+# Deliveries the webhook page lists, newest first.
+RECENT_DELIVERIES = 20
 # Addresses a rep may have in use at once: one per CRM is plenty.
 MAX_ACTIVE_WEBHOOKS = 10
 DEFAULT_CURRENCY = "USD"
@@ -65,6 +70,15 @@ def get_own_webhook(*, user: User, code) -> Webhook:
 def get_active_webhook(*, code) -> Webhook | None:
     """The address a CRM posts to, if it exists and was not revoked (both look the same outside)."""
     return Webhook.objects.select_related("owner").filter(code=code, revoked_at__isnull=True).first()
+
+
+def recent_deliveries(*, user: User) -> list[WebhookDelivery]:
+    """The last deliveries to any of the user's addresses, newest first, with their losses. One query."""
+    return list(
+        WebhookDelivery.objects.filter(webhook__owner=user)
+        .select_related("webhook", "loss")
+        .order_by("-received_at", "-pk")[:RECENT_DELIVERIES]
+    )
 
 
 # ---------------------------------------------------------------- signature and rate limit
@@ -323,6 +337,32 @@ class WebhookRevoked(Exception):
 
 
 @transaction.atomic
+def webhook_delivery_accept(*, webhook: Webhook, body: bytes, payload: LostDealPayload) -> WebhookDelivery:
+    """Store a signed, valid delivery and enqueue the task that brings its loss in, in one
+    transaction, so a delivery is never stored without its task nor queued without its row.
+
+    A crm_id that is already one of the owner's losses is recorded at once as a duplicate, with
+    that loss, and nothing is queued. Raises WebhookRevoked if the address was revoked meanwhile.
+    """
+    if not Webhook.objects.select_for_update().filter(pk=webhook.pk, revoked_at__isnull=True).exists():
+        raise WebhookRevoked
+    known = LostDeal.objects.filter(owner_id=webhook.owner_id, crm_id=payload.crm_id).first()
+    now = timezone.now()
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook,
+        body=body.decode("utf-8-sig"),
+        crm_id=payload.crm_id,
+        state=WebhookDelivery.State.DUPLICATE if known else WebhookDelivery.State.QUEUED,
+        loss=known,
+        finished_at=now if known else None,
+    )
+    Webhook.objects.filter(pk=webhook.pk).update(last_used_at=now)
+    if known is None:
+        webhook_delivery_run.enqueue(delivery_code=str(delivery.code))
+    return delivery
+
+
+@transaction.atomic
 def webhook_receive_loss(*, webhook: Webhook, payload: LostDealPayload) -> tuple[LostDeal, bool]:
     """Bring a lost deal in for the address's owner; True if it is new, False if its crm_id was known.
 
@@ -348,5 +388,56 @@ def webhook_receive_loss(*, webhook: Webhook, payload: LostDealPayload) -> tuple
             crm_id=payload.crm_id,
             crm_reason=payload.crm_reason,
         )
-    Webhook.objects.filter(pk=webhook.pk).update(last_used_at=timezone.now())
     return deal, created
+
+
+REVOKED_BEFORE_RUN = "The address was revoked before this deal came in: nothing was added."
+FAILED_ON_OUR_SIDE = (
+    "Something went wrong on Rebound's side ({error}). Send the deal again: the same crm_id never "
+    "makes two losses."
+)
+
+
+@transaction.atomic
+def webhook_delivery_bring_in(*, code: str) -> str:
+    """Make the delivery's loss (or find it, for a crm_id that came in meanwhile) and record the
+    outcome on the delivery, in one transaction; returns the delivery's state.
+
+    The delivery's row is locked and only a queued delivery is processed, so a task that runs
+    twice (a worker killed after the commit, before marking the task done) adds nothing the second
+    time.
+    """
+    delivery = WebhookDelivery.objects.select_for_update().get(code=code)
+    if delivery.state != WebhookDelivery.State.QUEUED:
+        return delivery.state
+    webhook = Webhook.objects.select_related("owner").get(pk=delivery.webhook_id)
+    deal, created = webhook_receive_loss(webhook=webhook, payload=parse_payload(delivery.body.encode()))
+    delivery.state = WebhookDelivery.State.CREATED if created else WebhookDelivery.State.DUPLICATE
+    delivery.loss = deal
+    delivery.finished_at = timezone.now()
+    delivery.save(update_fields=["state", "loss", "finished_at"])
+    return delivery.state
+
+
+def webhook_delivery_fail(*, code: str, error: str) -> None:
+    """Record why a queued delivery brought nothing in (one UPDATE, so one transaction)."""
+    WebhookDelivery.objects.filter(code=code, state=WebhookDelivery.State.QUEUED).update(
+        state=WebhookDelivery.State.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+@task
+def webhook_delivery_run(*, delivery_code: str) -> str:
+    """The task behind a 202: bring the delivery's loss in, or record on it why not.
+
+    An unexpected error is recorded on the delivery (the rep sees it) and raised again, so the
+    task's own row is failed with the traceback for the admin.
+    """
+    try:
+        return webhook_delivery_bring_in(code=delivery_code)
+    except WebhookRevoked:
+        webhook_delivery_fail(code=delivery_code, error=REVOKED_BEFORE_RUN)
+        return WebhookDelivery.State.FAILED
+    except Exception as error:
+        webhook_delivery_fail(code=delivery_code, error=FAILED_ON_OUR_SIDE.format(error=type(error).__name__))
+        raise

@@ -25,6 +25,7 @@ from teams import schedule as schedule_tasks
 from teams import services as team_services
 from teams.models import Comment, Encouragement, TrustedColleague, User
 from tests.conftest import join, make_loss, make_user, share
+from tests.tasks import run_queued_tasks
 
 # ---------------------------------------------------------------- visitors
 
@@ -189,6 +190,7 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
     csv_import = imports.csv_import_create(
         owner=owner, upload=upload, kind=kind, mapping={**mapping, "default_currency": "EUR"}
     )
+    run_queued_tasks()  # the worker reads it: its preview is ready
     webhook = Webhook.objects.create(owner=owner, secret=WEBHOOK_SECRET)
     authenticator = Authenticator.objects.create(
         user=owner, type=Authenticator.Type.TOTP, data={"secret": TOTP_SECRET}

@@ -5,7 +5,8 @@ export and map its columns (crms.py), read its values (values.py), then read eac
 to import or a row skipped with its reason (preview.py). The database is read by `build_preview`
 (the owner's losses, to spot duplicates) and written only by the services (services.py):
 `csv_import_create` keeps the upload until the rep confirms, `csv_import_confirm` brings every good
-row in, in one transaction.
+row in, in one transaction. Between the two, the task `tasks.csv_import_read` reads the rows
+into the preview the page shows, saying how far it has got.
 
 Choices made, shown to the rep where they matter:
 - Row numbers are a spreadsheet's: the header is row 1, the first deal is row 2.
@@ -41,6 +42,7 @@ from .preview import (
     SkippedRow,
     build_preview,
     get_own_import,
+    preview_from_json,
     read_deals,
     recent_imports,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "missing_columns",
     "parse_amount",
     "parse_date",
+    "preview_from_json",
     "read_deals",
     "read_table",
     "read_upload",

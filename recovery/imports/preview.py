@@ -107,10 +107,17 @@ def _column_values(table: Table, get, name: str) -> list[str]:
     return [value for _, values in table.rows if (value := get(values, name))]
 
 
-def read_deals(table: Table, mapping: dict, *, today: datetime.date) -> Preview:
+# A task reading a file says how far it has got every this many rows.
+PROGRESS_EVERY = 250
+
+
+def read_deals(
+    table: Table, mapping: dict, *, today: datetime.date, progress: Callable[[int], None] | None = None
+) -> Preview:
     """Each row, read with the mapping: a deal to import, a row skipped and why, or a deal not lost.
 
-    Pure: duplicates of losses already in Rebound are found by build_preview.
+    Pure: duplicates of losses already in Rebound are found by build_preview. `progress`, if given,
+    is called with the number of rows read so far every PROGRESS_EVERY rows.
     """
     get = _getter(table, mapping)
     day_first = dates_day_first(_column_values(table, get, "lost_on"))
@@ -119,7 +126,9 @@ def read_deals(table: Table, mapping: dict, *, today: datetime.date) -> Preview:
     width = len(table.columns)
     preview = Preview(to_import=[], skipped=[], not_lost=[])
     seen: dict[tuple, int] = {}
-    for number, values in table.rows:
+    for count, (number, values) in enumerate(table.rows, start=1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
         name = get(values, "name")
         if len(values) > width and any(value.strip() for value in values[width:]):
             why = (
@@ -208,17 +217,22 @@ def get_own_import(*, user: User, code) -> CsvImport:
 
 def recent_imports(*, user: User, limit: int = 10) -> list[CsvImport]:
     """The rep's latest imports, without their files' text."""
-    return list(CsvImport.objects.filter(owner=user).defer("content")[:limit])
+    return list(CsvImport.objects.filter(owner=user).defer("content", "preview")[:limit])
 
 
-def build_preview(csv_import: CsvImport, *, today: datetime.date | None = None) -> Preview:
+def build_preview(
+    csv_import: CsvImport,
+    *,
+    today: datetime.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Preview:
     """What confirming would import, and what it would skip and why.
 
     Two queries whatever the file's size: the owner's losses that could be the same deals, and the
     reasons the CRM's words map to.
     """
     table = read_table(csv_import.content)
-    preview = read_deals(table, csv_import.mapping, today=today or timezone.localdate())
+    preview = read_deals(table, csv_import.mapping, today=today or timezone.localdate(), progress=progress)
     if not preview.to_import:
         return preview
     dates = [row.lost_on for row in preview.to_import]
@@ -251,3 +265,49 @@ def build_preview(csv_import: CsvImport, *, today: datetime.date | None = None) 
         for row in fresh:
             row.reasons = [reasons[slug] for slug in row.reason_slugs if slug in reasons]
     return preview
+
+
+# ---------------------------------------------------------------------------
+# The preview kept between the task that reads it and the page that shows it
+# ---------------------------------------------------------------------------
+
+_ROW_FIELDS = ("number", "name", "currency", "stage", "stage_guessed", "crm_id", "crm_reason", "competitor")
+
+
+def preview_to_json(preview: Preview) -> dict:
+    return {
+        "to_import": [
+            {
+                **{name: getattr(row, name) for name in _ROW_FIELDS},
+                "lost_on": row.lost_on.isoformat(),
+                "amount": None if row.amount is None else str(row.amount),
+                "reason_slugs": [reason.slug for reason in row.reasons],
+            }
+            for row in preview.to_import
+        ],
+        "skipped": [[row.number, row.name, row.why] for row in preview.skipped],
+        "not_lost": preview.not_lost,
+    }
+
+
+def preview_from_json(data: dict) -> Preview:
+    """The stored preview, with its reasons (one query)."""
+    rows = [
+        DealRow(
+            **{name: item[name] for name in _ROW_FIELDS},
+            lost_on=datetime.date.fromisoformat(item["lost_on"]),
+            amount=None if item["amount"] is None else Decimal(item["amount"]),
+            reason_slugs=item["reason_slugs"],
+        )
+        for item in data["to_import"]
+    ]
+    slugs = {slug for row in rows for slug in row.reason_slugs}
+    if slugs:
+        reasons = {reason.slug: reason for reason in LossReason.objects.filter(slug__in=slugs)}
+        for row in rows:
+            row.reasons = [reasons[slug] for slug in row.reason_slugs if slug in reasons]
+    return Preview(
+        to_import=rows,
+        skipped=[SkippedRow(number, name, why) for number, name, why in data["skipped"]],
+        not_lost=data["not_lost"],
+    )

@@ -11,27 +11,81 @@ from recovery.models import CsvImport, LostDeal, Source
 from recovery.services import lost_deals_prepare
 from teams.models import User
 
-from .files import Upload
-from .preview import DealRow, build_preview
+from .crms import mapping_complete
+from .files import CsvFileError, Upload
+from .preview import DealRow, build_preview, preview_to_json
 
 # Losses written per round of inserts: 5,000 rows take ten rounds of four queries.
 BATCH_SIZE = 500
 
 
+def _enqueue_read(csv_import: CsvImport) -> None:
+    from .tasks import csv_import_read  # the task module imports these services
+
+    csv_import_read.enqueue(import_code=str(csv_import.code))
+
+
 @transaction.atomic
 def csv_import_create(*, owner: User, upload: Upload, kind: str, mapping: dict) -> CsvImport:
-    """Keep an uploaded file, read and checked, until the rep confirms its preview."""
-    return CsvImport.objects.create(
-        owner=owner, filename=upload.filename, content=upload.text, kind=kind, mapping=mapping
+    """Keep an uploaded file, checked, until the rep confirms its preview; if its columns are known,
+    enqueue the task that reads its rows into the preview, in the same transaction."""
+    csv_import = CsvImport.objects.create(
+        owner=owner,
+        filename=upload.filename,
+        content=upload.text,
+        kind=kind,
+        mapping=mapping,
+        rows_total=len(upload.table.rows),
     )
+    if mapping_complete(mapping):
+        _enqueue_read(csv_import)
+    return csv_import
 
 
 @transaction.atomic
 def csv_import_set_mapping(*, csv_import: CsvImport, mapping: dict) -> CsvImport:
-    """The columns the rep picked replace the mapping (and any recognised export's own rules)."""
+    """The columns the rep picked replace the mapping (and any recognised export's own rules); the
+    file is read again with them, by a task enqueued in the same transaction."""
     csv_import.mapping = mapping
-    csv_import.save(update_fields=["mapping"])
+    csv_import.state = CsvImport.State.QUEUED
+    csv_import.rows_read = 0
+    csv_import.preview = None
+    csv_import.error = ""
+    csv_import.save(update_fields=["mapping", "state", "rows_read", "preview", "error"])
+    _enqueue_read(csv_import)
     return csv_import
+
+
+def csv_import_read(*, code: str) -> str:
+    """Read the file's rows into its preview, saying how far it has got; returns the import's state.
+
+    Progress is written as it goes (one UPDATE every PROGRESS_EVERY rows, each its own transaction,
+    so the page polling it sees it); the preview is written in one UPDATE at the end. Reading is
+    pure, so a task that runs twice only writes the same preview again. An import already confirmed
+    is left alone. A file that can't be read any more (the limits changed) fails with its message.
+    """
+    csv_import = CsvImport.objects.get(code=code)
+    if csv_import.imported_at is not None:
+        return csv_import.state
+    rows = CsvImport.objects.filter(pk=csv_import.pk, imported_at__isnull=True)
+    rows.update(state=CsvImport.State.READING, rows_read=0, error="")
+    try:
+        preview = build_preview(csv_import, progress=lambda count: rows.update(rows_read=count))
+    except CsvFileError as error:
+        rows.update(state=CsvImport.State.FAILED, error=str(error))
+        return CsvImport.State.FAILED
+    rows.update(
+        state=CsvImport.State.READY,
+        rows_read=csv_import.rows_total,
+        preview=preview_to_json(preview),
+    )
+    return CsvImport.State.READY
+
+
+def csv_import_fail(*, code: str, error: str) -> None:
+    CsvImport.objects.filter(code=code, imported_at__isnull=True).update(
+        state=CsvImport.State.FAILED, error=error
+    )
 
 
 def csv_import_confirm(*, csv_import: CsvImport) -> int:

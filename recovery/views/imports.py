@@ -7,13 +7,16 @@ only its owner can reach (anyone else gets 404).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from recovery import imports
 from recovery.forms import ColumnMappingForm, CsvUploadForm
+from recovery.models import CsvImport
 
 # A preview lists this many rows of each kind; the counts above it cover the whole file.
 PREVIEW_ROWS_SHOWN = 200
@@ -107,10 +110,11 @@ def import_preview(request, code):
         return render(request, "recovery/import_preview.html", {"csv_import": csv_import, "preview": None})
     if not imports.mapping_complete(csv_import.mapping):
         return redirect("recovery:import_map", code=csv_import.code)
-    try:
-        preview = imports.build_preview(csv_import)
-    except imports.CsvFileError as error:
-        return _unreadable(request, csv_import, error)
+    if csv_import.state != CsvImport.State.READY:
+        # Waiting, being read, or failed: the page says which, from the database, so the rep can
+        # leave and come back.
+        return render(request, "recovery/import_progress.html", {"csv_import": csv_import})
+    preview = imports.preview_from_json(csv_import.preview)
     context = {
         "csv_import": csv_import,
         "preview": preview,
@@ -124,6 +128,22 @@ def import_preview(request, code):
 
 
 @login_required
+@require_safe
+@never_cache
+def import_progress(request, code):
+    """How far the task reading the file has got, for the progress bar's script to poll."""
+    csv_import = imports.get_own_import(user=request.user, code=code)
+    return JsonResponse(
+        {
+            "state": csv_import.state,
+            "rows_read": csv_import.rows_read,
+            "rows_total": csv_import.rows_total,
+            "done": not csv_import.is_being_read,
+        }
+    )
+
+
+@login_required
 @require_POST
 def import_confirm(request, code):
     csv_import = imports.get_own_import(user=request.user, code=code)
@@ -131,6 +151,8 @@ def import_confirm(request, code):
         return _already_imported(request, csv_import)
     if not imports.mapping_complete(csv_import.mapping):
         return redirect("recovery:import_map", code=csv_import.code)
+    if csv_import.state != CsvImport.State.READY:
+        return redirect("recovery:import_preview", code=csv_import.code)
     try:
         count = imports.csv_import_confirm(csv_import=csv_import)
     except imports.CsvFileError as error:

@@ -43,6 +43,7 @@ def webhook_list(request):
             new_row = None
     context = {
         "rows": rows,
+        "deliveries": webhooks.recent_deliveries(user=request.user),
         "new_row": new_row,
         "new_secret": new["secret"] if new_row else None,
         "any_active": any(row["webhook"].is_active for row in rows),
@@ -143,7 +144,9 @@ def webhook_receive(request, code):
     """A CRM's closed-lost deal. The address and the body's signature are the only credentials.
 
     The signature is checked before the request counts toward the address's rate limit: without
-    the secret, nobody can use up the owner's allowance.
+    the secret, nobody can use up the owner's allowance. A valid body is stored with its task in
+    one transaction and answered 202 at once; the worker makes the loss. A crm_id already known is
+    answered 200 "exists" straight away.
     """
     if request.method != "POST":
         response = _error(405, "Send lost deals with POST.")
@@ -181,18 +184,26 @@ def webhook_receive(request, code):
     except webhooks.PayloadError as error:
         return _error(400, error.message, fields=error.fields)
     try:
-        deal, created = webhooks.webhook_receive_loss(webhook=webhook, payload=payload)
+        delivery = webhooks.webhook_delivery_accept(webhook=webhook, body=body, payload=payload)
     except webhooks.WebhookRevoked:
         return _not_found()
-    if created:
-        return JsonResponse({"status": "created", "loss": str(deal.code)}, status=201)
+    if delivery.loss is not None:
+        return JsonResponse(
+            {
+                "status": "exists",
+                "loss": str(delivery.loss.code),
+                "delivery": str(delivery.code),
+                "message": "This CRM id came in before: nothing was added.",
+            },
+            status=200,
+        )
     return JsonResponse(
         {
-            "status": "exists",
-            "loss": str(deal.code),
-            "message": "This CRM id came in before: nothing was added.",
+            "status": "accepted",
+            "delivery": str(delivery.code),
+            "message": "Received: the loss is being created. Its outcome shows on the rep's webhook page.",
         },
-        status=200,
+        status=202,
     )
 
 

@@ -2,15 +2,24 @@
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from recovery.models import LostDeal, Source
 from tests.browser.conftest import log_in
+from tests.tasks import worker_thread
 
 HUBSPOT_EXPORT = Path(__file__).resolve().parent.parent / "fixtures" / "crm" / "hubspot_deals.csv"
 
 
-def test_import_a_hubspot_export_then_reflect_on_an_imported_loss(page, owner):
+@pytest.fixture
+def worker(live_server):
+    """A real task worker beside the live server, as `make run` starts one: it reads the uploads."""
+    with worker_thread() as loop:
+        yield loop
+
+
+def test_import_a_hubspot_export_then_reflect_on_an_imported_loss(page, owner, worker):
     log_in(page, owner)
 
     # From My losses to the import page; upload the export.
@@ -21,7 +30,9 @@ def test_import_a_hubspot_export_then_reflect_on_an_imported_loss(page, owner):
     page.get_by_label("Currency, where the file doesn't say").select_option("GBP")
     page.get_by_role("button", name="Upload and preview").click()
 
-    # The preview: the lost deals to import, the rows skipped and why. Nothing saved yet.
+    # The worker reads the file; the progress page turns into the preview by itself (its script
+    # polls the progress and reloads when done). The preview: the lost deals to import, the rows
+    # skipped and why. Nothing saved yet.
     expect(page.get_by_role("heading", name="Check what will be imported")).to_be_visible()
     to_import = page.get_by_role("table", name="Lost deals to import")
     expect(to_import.get_by_role("row")).to_have_count(5)  # the header and four deals
@@ -67,3 +78,20 @@ def test_import_a_hubspot_export_then_reflect_on_an_imported_loss(page, owner):
     expect(page.get_by_role("heading", name="Nothing to import")).to_be_visible()
     expect(page.get_by_text("Already in Rebound (imported before, with the same CRM id).")).to_have_count(4)
     assert LostDeal.objects.filter(owner=owner).count() == 4
+
+
+def test_the_progress_page_turns_into_the_preview_by_itself_once_the_worker_has_read_the_file(page, owner):
+    log_in(page, owner)
+    page.goto("/imports/")
+    page.get_by_label("Your CRM export").set_input_files(HUBSPOT_EXPORT)
+    page.get_by_role("button", name="Upload and preview").click()
+
+    # No worker yet: the file waits, and the page says so, with its bar and a link to refresh.
+    expect(page.get_by_role("heading", name="Reading “hubspot_deals.csv”")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Waiting to start reading")).to_have_attribute("max", "8")
+    expect(page.get_by_role("link", name="Refresh to see how far it has got")).to_be_visible()
+
+    # The worker starts: without a click, the page shows the preview.
+    with worker_thread():
+        expect(page.get_by_role("heading", name="Check what will be imported")).to_be_visible()
+    expect(page.get_by_role("button", name="Import 4 lost deals")).to_be_visible()

@@ -8,13 +8,15 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from recovery import webhooks
-from recovery.models import Webhook
-from tests.conftest import HEADER_QUERIES
+from recovery.models import LostDeal, Webhook, WebhookDelivery
+from tests.conftest import HEADER_QUERIES, make_loss
+from tests.recovery.test_webhooks import good_body, send
+from tests.tasks import run_queued_tasks
 
 LIST_URL = reverse("recovery:webhook_list")
 CREATE_URL = reverse("recovery:webhook_create")
-# Session, user, the rep's addresses, then the header.
-LIST_QUERIES = 3 + HEADER_QUERIES
+# Session, user, the rep's addresses, their last deliveries with their losses, then the header.
+LIST_QUERIES = 4 + HEADER_QUERIES
 
 
 def revoke_url(webhook):
@@ -130,12 +132,63 @@ def test_the_list_is_never_cached(owner_client):
 
 
 @pytest.mark.parametrize("count", [1, 8])
-def test_the_list_costs_a_fixed_number_of_queries(owner_client, owner, django_assert_num_queries, count):
-    for _ in range(count):
-        webhooks.webhook_create(owner=owner)
+def test_the_list_costs_a_fixed_number_of_queries(
+    client, owner_client, owner, django_assert_num_queries, count
+):
+    for n in range(count):
+        webhook = webhooks.webhook_create(owner=owner)
+        send(client, webhook, good_body(crm_id=f"deal-{n}", date_lost="2025-03-10"))
+    run_queued_tasks()
     with django_assert_num_queries(LIST_QUERIES):
         response = owner_client.get(LIST_URL)
     assert len(response.context["rows"]) == count
+    assert len(response.context["deliveries"]) == count
+
+
+# ---------------------------------------------------------------- the deliveries
+
+
+def test_the_list_shows_each_deliverys_outcome_newest_first(client, owner_client, owner, time_machine):
+    webhook = webhooks.webhook_create(owner=owner)
+    time_machine.move_to("2025-03-10T09:00:00Z", tick=False)
+    make_loss(owner, name="Known deal", crm_id="deal-known")
+    send(client, webhook, good_body(crm_id="deal-new", deal_name="Globex pilot", date_lost="2025-03-10"))
+    run_queued_tasks()
+    time_machine.move_to("2025-03-10T09:05:00Z", tick=False)
+    send(client, webhook, good_body(crm_id="deal-known", date_lost="2025-03-10"))
+    time_machine.move_to("2025-03-10T09:10:00Z", tick=False)
+    waiting = send(client, webhook, good_body(crm_id="deal-waiting", date_lost="2025-03-10"))
+    WebhookDelivery.objects.filter(crm_id="deal-new").update(received_at="2025-03-10T08:55:00Z")
+    failed = WebhookDelivery.objects.create(
+        webhook=webhook, body="{}", crm_id="deal-broken", state="failed", error="It went wrong here."
+    )
+
+    response = owner_client.get(LIST_URL)
+
+    deliveries = response.context["deliveries"]
+    assert [d.crm_id for d in deliveries] == ["deal-broken", "deal-waiting", "deal-known", "deal-new"]
+    html = response.text
+    assert "It went wrong here." in html and str(failed.code) in html
+    assert waiting.json()["delivery"] in html
+    globex = LostDeal.objects.get(crm_id="deal-new")
+    assert f'href="/losses/{globex.code}/">Globex pilot</a>' in html
+    assert ">Came in before</span>" in html and ">Waiting</span>" in html
+
+
+def test_the_list_shows_only_the_last_20_deliveries_and_none_of_another_reps(
+    client, owner_client, owner, outsider
+):
+    webhook = webhooks.webhook_create(owner=owner)
+    theirs = webhooks.webhook_create(owner=outsider)
+    for n in range(webhooks.RECENT_DELIVERIES + 1):
+        send(client, webhook, good_body(crm_id=f"deal-{n:02}", date_lost="2025-03-10"))
+    send(client, theirs, good_body(crm_id="their-deal", date_lost="2025-03-10"))
+
+    deliveries = owner_client.get(LIST_URL).context["deliveries"]
+
+    assert len(deliveries) == webhooks.RECENT_DELIVERIES
+    assert "their-deal" not in {d.crm_id for d in deliveries}
+    assert "deal-00" not in {d.crm_id for d in deliveries}
 
 
 # ---------------------------------------------------------------- create: the secret, once

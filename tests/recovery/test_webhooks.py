@@ -13,12 +13,14 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from recovery import middleware, selectors, webhooks
 from recovery.imports import reasons_from_text
-from recovery.models import LostDeal, Source, Webhook
+from recovery.models import LostDeal, Source, Webhook, WebhookDelivery
 from recovery.views.webhooks import UNEXPECTED_ERROR
 from recovery.webhooks import PayloadError, parse_payload, signature_is_valid
+from tests.tasks import run_queued_tasks, worker
 
 # Noon UTC: the latest date that is already "today" somewhere on Earth is tomorrow.
 FROZEN = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
@@ -57,9 +59,21 @@ def send(client, webhook, body=None, *, raw=None, signature=None, secret=None, *
     return client.generic("POST", url, raw, content_type="application/json", headers=headers, **extra)
 
 
+def deliver(client, webhook, body=None, **kwargs):
+    """send(), then run the queued tasks as the worker would: the loss is made by then."""
+    response = send(client, webhook, body, **kwargs)
+    run_queued_tasks()
+    return response
+
+
 def nothing_saved(webhook):
     webhook.refresh_from_db()
-    return not LostDeal.objects.exists() and webhook.last_used_at is None
+    return (
+        not LostDeal.objects.exists()
+        and not WebhookDelivery.objects.exists()
+        and not DBTaskResult.objects.exists()
+        and webhook.last_used_at is None
+    )
 
 
 @pytest.fixture
@@ -75,12 +89,32 @@ def outsiders_webhook(outsider):
 # ---------------------------------------------------------------- a good request
 
 
-def test_a_signed_request_creates_one_loss_for_the_addresses_owner(client, owner, webhook):
+def test_a_signed_request_is_answered_202_and_the_task_creates_one_loss_for_the_owner(client, owner, webhook):
     response = send(client, webhook)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get()
+    assert response.json() == {
+        "status": "accepted",
+        "delivery": str(delivery.code),
+        "message": "Received: the loss is being created. Its outcome shows on the rep's webhook page.",
+    }
+    # Stored and queued, nothing made yet: the loss is the worker's job.
+    assert delivery.state == WebhookDelivery.State.QUEUED
+    assert not LostDeal.objects.exists()
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "recovery.webhooks.webhook_delivery_run"
+    assert task.args_kwargs["kwargs"] == {"delivery_code": str(delivery.code)}
+    webhook.refresh_from_db()
+    assert webhook.last_used_at == FROZEN
+
+    assert run_queued_tasks() == 1
+
     deal = LostDeal.objects.get()
-    assert response.json() == {"status": "created", "loss": str(deal.code)}
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.loss, delivery.error) == (WebhookDelivery.State.CREATED, deal, "")
+    assert delivery.finished_at == FROZEN
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     assert deal.owner == owner
     assert deal.name == "Acme renewal"
     assert deal.amount == Decimal("12000.50")
@@ -94,27 +128,25 @@ def test_a_signed_request_creates_one_loss_for_the_addresses_owner(client, owner
     # It waits in "To reflect" like any loss: an empty reflection and its check-in prompts.
     assert deal.reflection.status == "not_started"
     assert deal.check_ins.count() == 3
-    webhook.refresh_from_db()
-    assert webhook.last_used_at == FROZEN
 
 
 def test_a_loss_brought_in_waits_in_the_reps_to_reflect_list(client, owner, webhook):
-    send(client, webhook)
+    deliver(client, webhook)
     assert [deal.name for deal in selectors.unfinished_reflections(user=owner)] == ["Acme renewal"]
 
 
 def test_the_bare_hex_signature_is_accepted_too(client, webhook):
     raw = json.dumps(good_body()).encode()
     response = send(client, webhook, raw=raw, signature=sign(webhook.secret, raw).removeprefix("sha256="))
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 def test_only_the_required_fields_are_enough(client, webhook):
     body = good_body(amount=..., currency=..., stage=..., reason=..., crm_id=48213)
 
-    response = send(client, webhook, body)
+    response = deliver(client, webhook, body)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     deal = LostDeal.objects.get()
     assert deal.amount is None
     assert deal.stage == "proposal"
@@ -124,25 +156,112 @@ def test_only_the_required_fields_are_enough(client, webhook):
 
 
 def test_an_amount_in_quotes_and_a_lower_case_currency_are_understood(client, webhook):
-    response = send(client, webhook, good_body(amount="9999.999", currency="gbp", stage="Demo"))
-    assert response.status_code == 201
+    response = deliver(client, webhook, good_body(amount="9999.999", currency="gbp", stage="Demo"))
+    assert response.status_code == 202
     deal = LostDeal.objects.get()
     assert (deal.amount, deal.currency, deal.stage) == (Decimal("10000.00"), "GBP", "demo")
 
 
 def test_fields_the_crm_adds_are_ignored(client, webhook):
     response = send(client, webhook, good_body(hs_object_id=1234, properties={"x": 1}))
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
-def test_a_repeated_crm_id_answers_exists_and_adds_nothing(client, webhook):
-    first = send(client, webhook)
+def test_a_repeated_crm_id_answers_exists_at_once_and_adds_nothing(client, webhook):
+    deliver(client, webhook)
+    first = LostDeal.objects.get()
+
     again = send(client, webhook, good_body(deal_name="Acme renewal (resent)"))
 
     assert again.status_code == 200
-    assert again.json()["status"] == "exists"
-    assert again.json()["loss"] == first.json()["loss"]
+    repeat = WebhookDelivery.objects.get(crm_id="deal-48213", state=WebhookDelivery.State.DUPLICATE)
+    assert again.json() == {
+        "status": "exists",
+        "loss": str(first.code),
+        "delivery": str(repeat.code),
+        "message": "This CRM id came in before: nothing was added.",
+    }
+    assert repeat.loss == first
+    # Known at once: nothing was queued for it.
+    assert run_queued_tasks() == 0
     assert LostDeal.objects.get().name == "Acme renewal"
+
+
+def test_the_same_crm_id_twice_before_the_worker_runs_makes_one_loss(client, webhook):
+    first = send(client, webhook)
+    again = send(client, webhook, good_body(deal_name="Acme renewal (resent)"))
+    # Neither is known yet: both are accepted, and the task makes the second a duplicate.
+    assert (first.status_code, again.status_code) == (202, 202)
+
+    assert run_queued_tasks() == 2
+
+    deal = LostDeal.objects.get()
+    assert deal.name == "Acme renewal"
+    states = dict(WebhookDelivery.objects.values_list("code", "state"))
+    assert states == {
+        uuid.UUID(first.json()["delivery"]): WebhookDelivery.State.CREATED,
+        uuid.UUID(again.json()["delivery"]): WebhookDelivery.State.DUPLICATE,
+    }
+    assert set(WebhookDelivery.objects.values_list("loss", flat=True)) == {deal.pk}
+
+
+def test_a_task_run_twice_adds_nothing_the_second_time(client, webhook):
+    response = deliver(client, webhook)
+    code = response.json()["delivery"]
+
+    # As if a worker was killed after its commit, before marking the task done, and it ran again.
+    assert webhooks.webhook_delivery_run.call(delivery_code=code) == WebhookDelivery.State.CREATED
+
+    assert LostDeal.objects.count() == 1
+
+
+def test_a_failing_task_is_recorded_on_the_delivery_and_on_the_task(client, webhook, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(webhooks.services, "lost_deal_create", broken)
+
+    response = deliver(client, webhook)
+
+    assert response.status_code == 202
+    assert not LostDeal.objects.exists()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == WebhookDelivery.State.FAILED
+    assert delivery.error == (
+        "Something went wrong on Rebound's side (RuntimeError). Send the deal again: the same "
+        "crm_id never makes two losses."
+    )
+    assert delivery.finished_at == FROZEN
+    task = DBTaskResult.objects.get()
+    assert task.status == "FAILED"
+    assert "the disk is full" in task.traceback
+    # Sent again once it's mended, the deal comes in.
+    monkeypatch.undo()
+    assert deliver(client, webhook).status_code == 202
+    assert LostDeal.objects.get().crm_id == "deal-48213"
+
+
+def test_an_address_revoked_before_the_task_runs_brings_nothing_in(client, webhook):
+    send(client, webhook)
+    webhooks.webhook_revoke(webhook=webhook)
+
+    run_queued_tasks()
+
+    assert not LostDeal.objects.exists()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.error) == (WebhookDelivery.State.FAILED, webhooks.REVOKED_BEFORE_RUN)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_loop_itself_brings_the_loss_in_after_the_request_committed(owner):
+    """No test transaction around it: the worker's loop runs untouched, connection checks and all."""
+    webhook = webhooks.webhook_create(owner=owner)
+    assert send(Client(), webhook).status_code == 202
+
+    assert run_queued_tasks() == 1
+
+    assert LostDeal.objects.get().owner == owner
+    assert WebhookDelivery.objects.get().state == WebhookDelivery.State.CREATED
 
 
 def test_a_crm_id_first_brought_in_from_a_csv_is_not_duplicated(client, owner, webhook):
@@ -157,9 +276,9 @@ def test_a_crm_id_first_brought_in_from_a_csv_is_not_duplicated(client, owner, w
 
 
 def test_another_reps_address_creates_the_loss_for_that_rep_only(client, owner, outsider, outsiders_webhook):
-    response = send(client, outsiders_webhook)
+    response = deliver(client, outsiders_webhook)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert not LostDeal.objects.filter(owner=owner).exists()
     assert LostDeal.objects.get().owner == outsider
 
@@ -173,15 +292,15 @@ def test_another_reps_address_refuses_a_request_signed_with_your_secret(client, 
 def test_the_same_crm_id_for_two_reps_makes_one_loss_each(
     client, owner, outsider, webhook, outsiders_webhook
 ):
-    assert send(client, webhook).status_code == 201
-    assert send(client, outsiders_webhook).status_code == 201
+    assert deliver(client, webhook).status_code == 202
+    assert deliver(client, outsiders_webhook).status_code == 202
     assert LostDeal.objects.filter(crm_id="deal-48213").count() == 2
 
 
 def test_the_latest_date_already_reached_somewhere_is_accepted(client, webhook):
     tomorrow = TODAY + datetime.timedelta(days=1)  # 02:00 on 11 March in UTC+14 (Kiribati)
     response = send(client, webhook, good_body(date_lost=tomorrow.isoformat()))
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 # ---------------------------------------------------------------- rejections, nothing saved
@@ -373,12 +492,12 @@ def test_a_body_of_exactly_16_kb_is_read(client, webhook):
     raw = json.dumps(body).encode()
     assert len(raw) == webhooks.MAX_BODY_BYTES
 
-    assert send(client, webhook, raw=raw).status_code == 201
+    assert send(client, webhook, raw=raw).status_code == 202
 
 
 def test_the_61st_request_in_a_minute_gets_429_and_saves_nothing(client, webhook, outsiders_webhook):
     for _ in range(webhooks.RATE_LIMIT):
-        assert send(client, webhook).status_code in (200, 201)
+        assert send(client, webhook).status_code in (200, 202)
 
     response = send(client, webhook, good_body(crm_id="deal-61"))
 
@@ -386,7 +505,7 @@ def test_the_61st_request_in_a_minute_gets_429_and_saves_nothing(client, webhook
     assert 0 < int(response["Retry-After"]) <= 60
     assert not LostDeal.objects.filter(crm_id="deal-61").exists()
     # The limit is per address: another one is still answered.
-    assert send(client, outsiders_webhook).status_code == 201
+    assert send(client, outsiders_webhook).status_code == 202
 
 
 def test_the_rate_limit_starts_again_the_next_minute(client, webhook, time_machine):
@@ -396,17 +515,17 @@ def test_the_rate_limit_starts_again_the_next_minute(client, webhook, time_machi
 
     time_machine.move_to(FROZEN + datetime.timedelta(minutes=1))
 
-    assert send(client, webhook).status_code == 201
+    assert send(client, webhook).status_code == 202
 
 
 def test_badly_signed_requests_do_not_use_up_the_addresses_allowance(client, webhook):
     """Anyone who knows the address but not the secret can't stop the CRM's deals coming in."""
     for _ in range(100):
-        assert send(client, webhook, signature="sha256=" + "0" * 64).status_code == 401
+        assert deliver(client, webhook, signature="sha256=" + "0" * 64).status_code == 401
 
-    response = send(client, webhook)
+    response = deliver(client, webhook)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert LostDeal.objects.filter(crm_id="deal-48213").exists()
 
 
@@ -441,8 +560,9 @@ def send_chunked(client, webhook, raw, *, terminated=True):
 
 def test_a_chunked_body_is_read_and_brings_the_loss_in(client, webhook):
     response, _ = send_chunked(client, webhook, json.dumps(good_body()).encode())
+    run_queued_tasks()
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert LostDeal.objects.get().name == "Acme renewal"
 
 
@@ -454,7 +574,7 @@ def test_a_chunked_body_of_exactly_16_kb_is_read(client, webhook):
 
     response, _ = send_chunked(client, webhook, raw)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 def test_a_chunked_body_over_16_kb_gets_413_and_is_not_read_on(client, webhook):
@@ -504,7 +624,7 @@ def test_a_busy_or_unreachable_database_gets_a_json_503_with_retry_after(client,
     assert "Database unavailable" in caplog.text
     assert nothing_saved(webhook)
     # The same request once the database is back is taken.
-    assert send(client, webhook).status_code == 201
+    assert send(client, webhook).status_code == 202
 
 
 def test_an_unexpected_error_gets_a_json_500_and_is_logged(client, webhook, caplog):
@@ -573,26 +693,28 @@ def test_a_crm_reason_maps_to_rebounds_reasons(text, slugs):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_deliveries_of_the_same_deal_at_once_make_one_loss(owner):
+def test_two_workers_bringing_in_the_same_deal_at_once_make_one_loss(owner):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises every write: the race needs PostgreSQL's row locks.")
     webhook = webhooks.webhook_create(owner=owner)
     raw = json.dumps(good_body()).encode()
+    assert [send(Client(), webhook, raw=raw).status_code for _ in range(2)] == [202, 202]
     barrier = threading.Barrier(2)
-    statuses = []
 
-    def deliver():
+    def work(name):
         barrier.wait()
         try:
-            statuses.append(send(Client(), webhook, raw=raw).status_code)
+            # Each worker takes one task (SKIP LOCKED), and both bring the same crm_id in at once.
+            worker(worker_id=name).run()
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert sorted(statuses) == [200, 201]
     assert LostDeal.objects.filter(owner=owner).count() == 1
+    assert sorted(WebhookDelivery.objects.values_list("state", flat=True)) == ["created", "duplicate"]
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
