@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from recovery import imports
 from recovery import services as recovery_services
@@ -193,6 +194,10 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
     )
     group = Group.objects.create(name="Support")
 
+    # A task row as django-tasks-db writes one: the admin lists the queue.
+    task = DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {}}, task_path="recovery.tasks.example", backend_name="default"
+    )
     users = {
         "anonymous": None,
         "owner": owner,
@@ -223,6 +228,7 @@ def build_world(owner, manager, team, teammate, trusted, other_team) -> World:
         "owner_email_pk": EmailAddress.objects.get(user=owner).pk,
         "authenticator_pk": authenticator.pk,
         "group_pk": group.pk,
+        "task_pk": task.pk,
         "loss_content_type": ContentType.objects.get_for_model(LostDeal).pk,
         "private_pk": private.pk,
         "teams_app": "teams",

@@ -96,6 +96,7 @@ MATRIX = [
     # pattern                       code=            anon owner mate trust untr former other mgr staff
     ("home",                        None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("healthz",                     None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("healthz_tasks",               None,            200, 200, 200, 200, 200, 200, 200, 200, 200),
     # The rep's own losses: a loss is its owner's alone, shared or not (privacy rule 1).
     ("recovery:loss_list",          None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
     ("recovery:loss_create",        None,            L,   200, 200, 200, 200, 200, 200, 200, 200),
@@ -208,6 +209,13 @@ ADMIN = [
     ("admin:teams_user_delete",                       "object_id=owner_pk",               AL,    200),
     ("admin:teams_user_change",                       "object_id=owner_pk",               AL,    200),
     ("admin/teams/user/<path:object_id>/",            "object_id=owner_pk",               AL,    302),
+    # The task queue (django-tasks-db's admin): read only; a task's path and arguments, no content.
+    ("admin:django_tasks_database_dbtaskresult_changelist", "",                           AL,    200),
+    ("admin:django_tasks_database_dbtaskresult_add",  "",                                 AL,    403),
+    ("admin:django_tasks_database_dbtaskresult_history", "object_id=task_pk",             AL,    200),
+    ("admin:django_tasks_database_dbtaskresult_delete", "object_id=task_pk",              AL,    403),
+    ("admin:django_tasks_database_dbtaskresult_change", "object_id=task_pk",              AL,    200),
+    ("admin/django_tasks_database/dbtaskresult/<path:object_id>/", "object_id=task_pk",   AL,    302),
     ("admin/(?P<url>.*)$",                            "url=no_such_page",                 AL,    404),
 ]
 # fmt: on
