@@ -1,10 +1,13 @@
 """Personas and factories shared by the whole suite."""
 
 import datetime
+from collections.abc import Sequence
+from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
 
 from recovery import services
 from recovery.models import LossReason, Stage
@@ -67,6 +70,72 @@ def loss_form(**overrides):
         "notes": "They went quiet after the demo.",
         **overrides,
     }
+
+
+def run_tasks():
+    """Run every task that is ready, as `manage.py db_worker --batch` does: django-tasks-db's own
+    worker, in the test's database transaction. Only its recycling of old connections is left out,
+    as it would close the test's connection mid-transaction. Returns how many tasks ran."""
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        worker.run()
+    return worker._run_tasks
+
+
+class WorkerOutbox(Sequence):
+    """The mail sent by the time a test looks, with a worker that keeps up: reading it first runs
+    the tasks that are ready (run_tasks), then reads Django's test outbox."""
+
+    def __init__(self, outbox):
+        self.outbox = outbox
+
+    def _sent(self):
+        run_tasks()
+        return self.outbox
+
+    def __len__(self):
+        return len(self._sent())
+
+    def __getitem__(self, index):
+        return self._sent()[index]
+
+    def __iter__(self):
+        return iter(list(self._sent()))
+
+    def __eq__(self, other):
+        return list(self._sent()) == other
+
+    __hash__ = None
+
+    def clear(self):
+        """Forget what was sent by now (the tasks that are ready run first)."""
+        self._sent().clear()
+
+
+@pytest.fixture
+def mailoutbox(mailoutbox):
+    """pytest-django's outbox, read as the worker would have filled it by then (WorkerOutbox).
+
+    It holds the mail of the test's own steps: what the fixtures queued (a share's notifications,
+    say) is sent before the test starts, and cleared (pytest_runtest_call below)."""
+    return WorkerOutbox(mailoutbox)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    outbox = getattr(item, "funcargs", {}).get("mailoutbox")
+    if isinstance(outbox, WorkerOutbox):
+        run_tasks()
+        outbox.clear()
 
 
 @pytest.fixture
