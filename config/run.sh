@@ -10,7 +10,7 @@ bin=${BIN:-.venv/bin}
 
 "$bin/gunicorn" -c config/gunicorn.py config.wsgi &
 web=$!
-"$bin/python" manage.py db_worker --no-reload &
+"$bin/python" manage.py db_worker --queue-name "*" --no-reload &
 worker=$!
 
 stop() {

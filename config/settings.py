@@ -233,7 +233,8 @@ else:
 # Background work (emails): Django's Tasks framework, queued in the database and run by
 # `manage.py db_worker` (README "Background work"). /healthz/tasks answers 503 once the oldest task
 # waiting to run has waited more than REBOUND_TASKS_MAX_AGE seconds: no worker is keeping up.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Emails have a queue of their own ("emails"); a worker takes every queue (`db_worker --queue-name "*"`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "emails"]}}
 TASKS_MAX_AGE = env_count("REBOUND_TASKS_MAX_AGE", 300)
 
 LANGUAGE_CODE = "en-gb"

@@ -388,3 +388,33 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"Delivery {self.code} to {self.webhook_id} ({self.state})"
+
+
+class OutgoingEmail(models.Model):
+    """An email as rendered when it was queued, and the marker that it went: recovery.tasks.send_email
+    sends it only while `sent_at` is empty, and sets `sent_at` once the mail server has taken it.
+
+    `failed_at` is set when the retries are used up (`last_error` says why); a later successful try
+    (the admin's retry) clears it.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    from_email = models.CharField(max_length=400)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    bcc = models.JSONField(default=list)
+    reply_to = models.JSONField(default=list)
+    headers = models.JSONField(default=dict)  # Message-ID among them, fixed at queueing
+    subject = models.TextField()
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="outgoing_email_created_at")]
+
+    def __str__(self):
+        return f"{self.subject} to {', '.join(self.to)}"

@@ -1,11 +1,11 @@
-import logging
-
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django import forms
+from django.contrib.sites.shortcuts import get_current_site
+
+from recovery.tasks import outgoing_email_create
 
 from .forms import INVALID_EMAIL, has_control_characters
-
-logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,10 +16,10 @@ class AccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(INVALID_EMAIL)
         return email
 
-    def send_notification_mail(self, template_prefix, user, context=None, email=None):
-        """A notice of a change already made (password, email addresses, two-factor): with the mail
-        server down, the change stands and the failure is logged, instead of an error page."""
-        try:
-            super().send_notification_mail(template_prefix, user, context, email)
-        except OSError:  # smtplib's errors included
-            logger.exception("Couldn't send the %s notice to user %s.", template_prefix, user.pk)
+    def send_mail(self, template_prefix, email, context):
+        """allauth's emails (verification, password reset, notices of changes) are rendered here, as
+        allauth's own send_mail does, and queued: the task worker sends them and retries while the mail
+        server is away, so no page waits on it or fails with it."""
+        request = allauth_context.request
+        context = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        outgoing_email_create(message=self.render_mail(template_prefix, email, context))

@@ -1,9 +1,14 @@
-"""Emails of the teams app, rendered from subject / text / html triplets in templates/emails/."""
+"""Emails of the teams app, rendered from subject / text / html triplets in templates/emails/.
+
+Rendered now and queued in the caller's transaction; the task worker sends them (recovery.tasks).
+"""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+
+from recovery.tasks import outgoing_email_create
 
 from .models import Encouragement
 
@@ -21,7 +26,7 @@ def send(template: str, to: list[str], context: dict) -> None:
         to=to,
     )
     message.attach_alternative(render_to_string(f"emails/{template}_body.html", context), "text/html")
-    message.send()
+    outgoing_email_create(message=message)
 
 
 def send_invitation(invitation, token: str) -> None:

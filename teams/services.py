@@ -108,7 +108,7 @@ def invitation_create(*, team: Team, invited_by: User, email: str) -> tuple[Invi
         token_hash=hash_token(token),
         expires_at=timezone.now() + Invitation.VALID_FOR,
     )
-    transaction.on_commit(lambda: emails.send_invitation(invitation, token), robust=True)
+    emails.send_invitation(invitation, token)  # queued: sent after this commits, never without it
     return invitation, token
 
 
@@ -235,14 +235,8 @@ def _notify(
         to_email = _not_emailed_in_a_day(
             to_email, kind=kind, encouragement=encouragement, deal=shared.deal, actor=actor
         )
-    if to_email:
-        # What was saved stays saved if the mail server is away: the failure is logged, not shown.
-        transaction.on_commit(
-            lambda: emails.send_notifications(
-                to_email, kind=kind, actor=actor, shared=shared, encouragement=encouragement
-            ),
-            robust=True,
-        )
+    # Queued with the write; the worker sends them, and retries while the mail server is away.
+    emails.send_notifications(to_email, kind=kind, actor=actor, shared=shared, encouragement=encouragement)
 
 
 def _not_emailed_in_a_day(

@@ -1,6 +1,7 @@
 """Personas and factories shared by the whole suite."""
 
 import datetime
+from collections.abc import Sequence
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -12,6 +13,7 @@ from recovery.selectors import get_own_loss
 from teams import services as team_services
 from teams.access import audience_line
 from teams.models import Audience, Membership, Role, TrustedColleague, User
+from tests.tasks import run_queued_tasks
 
 PASSWORD = "a-long-test-password"
 # What the site's header costs a signed-in person on every page: the unread-notification count.
@@ -67,6 +69,57 @@ def loss_form(**overrides):
         "notes": "They went quiet after the demo.",
         **overrides,
     }
+
+
+def run_tasks(queue: str = "*") -> int:
+    """Run every task that is ready (in that queue), as `manage.py db_worker --batch` does."""
+    return run_queued_tasks(queue)
+
+
+class WorkerOutbox(Sequence):
+    """The mail sent by the time a test looks, with a worker that keeps up: reading it first runs
+    the emails' tasks that are ready (their own queue), then reads Django's test outbox."""
+
+    def __init__(self, outbox):
+        self.outbox = outbox
+
+    def _sent(self):
+        run_tasks("emails")
+        return self.outbox
+
+    def __len__(self):
+        return len(self._sent())
+
+    def __getitem__(self, index):
+        return self._sent()[index]
+
+    def __iter__(self):
+        return iter(list(self._sent()))
+
+    def __eq__(self, other):
+        return list(self._sent()) == other
+
+    __hash__ = None
+
+    def clear(self):
+        """Forget what was sent by now (the tasks that are ready run first)."""
+        self._sent().clear()
+
+
+@pytest.fixture
+def mailoutbox(mailoutbox):
+    """pytest-django's outbox, read as the worker would have filled it by then (WorkerOutbox).
+
+    It holds the mail of the test's own steps: what the fixtures queued (a share's notifications,
+    say) is sent before the test starts, and cleared (pytest_runtest_call below)."""
+    return WorkerOutbox(mailoutbox)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    outbox = getattr(item, "funcargs", {}).get("mailoutbox")
+    if isinstance(outbox, WorkerOutbox):
+        outbox.clear()
 
 
 @pytest.fixture

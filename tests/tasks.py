@@ -10,9 +10,9 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 
-def worker(*, worker_id="test-worker", batch=True, interval=0.0):
+def worker(*, worker_id="test-worker", batch=True, interval=0.0, queue="*"):
     return db_worker.Worker(
-        queue_names=["*"],
+        queue_names=[queue],
         excluded_queue_names=[],
         interval=interval,
         batch=batch,
@@ -23,7 +23,7 @@ def worker(*, worker_id="test-worker", batch=True, interval=0.0):
     )
 
 
-def run_queued_tasks() -> int:
+def run_queued_tasks(queue: str = "*") -> int:
     """Run every task ready now, as a worker would; returns how many ran (failed ones included).
 
     Inside a test wrapped in a transaction (the `db` fixture) the worker's close_old_connections
@@ -34,9 +34,9 @@ def run_queued_tasks() -> int:
     before = DBTaskResult.objects.finished().count()
     if connection.in_atomic_block:
         with mock.patch.object(db_worker, "close_old_connections", lambda: None):
-            worker().run()
+            worker(queue=queue).run()
     else:
-        worker().run()
+        worker(queue=queue).run()
     return DBTaskResult.objects.finished().count() - before
 
 

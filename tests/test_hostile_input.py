@@ -35,7 +35,7 @@ from recovery.models import CheckIn, CsvImport, LossReason, LostDeal
 from teams import services as team_services
 from teams.dismissive import dismissive_phrases_in
 from teams.models import Comment, Encouragement, Invitation, SharedLoss, Team, TrustedColleague, User
-from tests.conftest import make_loss, share
+from tests.conftest import make_loss, run_tasks, share
 from tests.hostile_csv import HOSTILE_CSV_FILES
 
 FUZZ = settings(
@@ -252,10 +252,18 @@ def shared(deal, team, teammate):
     return share(deal, team=team, message="Lost on price.", show_amount=True, include_lesson=True)
 
 
+@contextlib.contextmanager
+def _then_run_tasks():
+    run_tasks()  # what the fixtures queued goes first
+    yield len(mail.outbox)
+    run_tasks()
+
+
 @pytest.fixture
-def capture_emails(django_capture_on_commit_callbacks):
-    """Runs what a request does after its commit (its emails) when the block ends, as production does."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+def capture_emails():
+    """Runs the tasks a request queued (its emails) when the block ends, as the worker does; gives
+    how many emails were sent before (the fixtures' first)."""
+    return _then_run_tasks
 
 
 # ---------------------------------------------------------------- log and edit a loss
@@ -601,8 +609,7 @@ def test_invitation_sends_to_any_address_it_accepts_and_refuses_the_rest(
 ):
     client.force_login(manager)
     with rolled_back():
-        sent = len(mail.outbox)
-        with capture_emails():
+        with capture_emails() as sent:
             response = client.post(url("teams:invitation_create", code=team.code), {"email": email})
         invitations = Invitation.objects.filter(team=team)
         if response.status_code != 302:
@@ -703,8 +710,7 @@ def test_share_message_saves_acceptable_text_exactly_and_shows_it_escaped(
     data |= {"show_name": "on"} if show_name else {}
     data |= {"include_lesson": "on"} if include_lesson else {}
     with rolled_back():
-        sent = len(mail.outbox)
-        with capture_emails():
+        with capture_emails() as sent:
             response = owner_client.post(url("teams:share_create", code=deal.code), data)
         if not acceptable(text, max_length=1000):
             assert_refused(response, text)
@@ -760,8 +766,7 @@ def test_comment_saves_acceptable_text_exactly_and_shows_it_escaped(
     client.force_login(teammate)
     data = {"body": text} | ({"post_anyway": "on"} if post_anyway else {})
     with rolled_back():
-        sent = len(mail.outbox)
-        with capture_emails():
+        with capture_emails() as sent:
             response = client.post(url("teams:comment_create", code=shared.deal.code), data)
         comments = Comment.objects.filter(shared=shared)
         if not acceptable(text, max_length=Comment.MAX_LENGTH, required=True):
@@ -1052,44 +1057,34 @@ def test_my_data_csv_prefixes_every_cell_a_spreadsheet_would_run(owner_client, o
 # ---------------------------------------------------------------- emails: plain text plain, HTML escaped
 
 
-def test_email_subjects_show_names_as_typed_not_html_escaped(
-    owner, manager, team, teammate, django_capture_on_commit_callbacks
-):
+def test_email_subjects_show_names_as_typed_not_html_escaped(owner, manager, team, teammate, mailoutbox):
     """A subject line is plain text: "O'Brien & Co" must not arrive as "O&#x27;Brien &amp; Co"."""
     teammate.name = "Seán O'Brien & <Co>"
     teammate.save()
     deal = make_loss(owner, name='R&D "platform" deal')
-    with django_capture_on_commit_callbacks(execute=True):
-        shared = share(deal, team=team, message="")
-    with django_capture_on_commit_callbacks(execute=True):
-        team_services.comment_create(shared=shared, author=teammate, body="Here for you.")
-    with django_capture_on_commit_callbacks(execute=True):
-        team_services.encouragement_toggle(shared=shared, user=teammate, kind="been_there")
-    with django_capture_on_commit_callbacks(execute=True):
-        team_services.invitation_create(team=team, invited_by=teammate, email="new@example.com")
+    shared = share(deal, team=team, message="")
+    team_services.comment_create(shared=shared, author=teammate, body="Here for you.")
+    team_services.encouragement_toggle(shared=shared, user=teammate, kind="been_there")
+    team_services.invitation_create(team=team, invited_by=teammate, email="new@example.com")
     # What the teammate did: a comment and encouragement (to the owner), an invitation (to new@).
-    subjects = [m.subject for m in mail.outbox if m.to in (["owner@example.com"], ["new@example.com"])]
-    assert len(subjects) == 3, [message.subject for message in mail.outbox]
+    subjects = [m.subject for m in mailoutbox if m.to in (["owner@example.com"], ["new@example.com"])]
+    assert len(subjects) == 3, [message.subject for message in mailoutbox]
     for subject in subjects:
         assert subject.startswith("Seán O'Brien & <Co> "), subject
 
 
-def test_html_emails_escape_names_and_deal_titles(
-    owner, manager, team, teammate, django_capture_on_commit_callbacks
-):
+def test_html_emails_escape_names_and_deal_titles(owner, manager, team, teammate, mailoutbox):
     teammate.name = f"Theo {XSS}"
     teammate.save()
     deal = make_loss(owner, name=f"Acme {ATTR}")
-    with django_capture_on_commit_callbacks(execute=True):
-        shared = share(deal, team=team, message="")
-    with django_capture_on_commit_callbacks(execute=True):
-        team_services.comment_create(shared=shared, author=teammate, body="Here for you.")
-    assert mail.outbox
-    for message in mail.outbox:
+    shared = share(deal, team=team, message="")
+    team_services.comment_create(shared=shared, author=teammate, body="Here for you.")
+    assert mailoutbox
+    for message in mailoutbox:
         for html, mimetype in message.alternatives:
             assert mimetype == "text/html"
             assert_no_live_markup(html)
-    comment_email = mail.outbox[-1]
+    comment_email = mailoutbox[-1]
     assert escape(teammate.name) in comment_email.alternatives[0][0]
 
 

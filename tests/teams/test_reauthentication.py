@@ -14,7 +14,8 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
+from recovery.models import OutgoingEmail
+from tests.conftest import PASSWORD, run_tasks
 
 START = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=datetime.UTC)
 LATER = datetime.timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 1)
@@ -182,8 +183,12 @@ SMTP_DOWN = {
 }
 
 
-def test_a_password_change_stands_when_the_mail_server_is_down(signed_in, owner, settings, caplog):
-    """The notice is a second channel: the change is made, and the failure is logged, not shown."""
+def test_a_password_change_stands_when_the_mail_server_is_down_and_its_notice_goes_later(
+    signed_in, owner, settings, mailoutbox
+):
+    """The notice is a second channel: the change is made at once, and the notice is queued, tried,
+    and sent once the mail server is back."""
+    working = settings.MAILERS
     settings.MAILERS = SMTP_DOWN
     new = "a-brand-new-password-9"
     url = reverse("account_change_password")
@@ -191,4 +196,10 @@ def test_a_password_change_stands_when_the_mail_server_is_down(signed_in, owner,
     assert response.status_code == 302
     owner.refresh_from_db()
     assert owner.check_password(new)
-    assert f"Couldn't send the account/email/password_changed notice to user {owner.pk}." in caplog.text
+    assert run_tasks() == 1  # the worker tries: refused
+    notice = OutgoingEmail.objects.get(to=[owner.email], subject="[Rebound] Password Changed")
+    assert (notice.attempts, notice.sent_at) == (1, None)
+    assert "ConnectionRefusedError" in notice.last_error
+    settings.MAILERS = working
+    with time_machine.travel(datetime.timedelta(minutes=1)):  # past the first retry's delay
+        assert [m.subject for m in sent_to(mailoutbox, owner.email, "Password Changed")] == [notice.subject]

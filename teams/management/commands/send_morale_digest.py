@@ -75,11 +75,11 @@ def managers_of(team: Team):
 
 
 def send_digest(digest: Digest, manager: User, now: datetime.datetime) -> bool:
-    """Send one manager's digest unless it was sent already; True if sent.
+    """Queue one manager's digest unless it was queued already; True if queued.
 
-    The record and the email go together: if sending fails the record is rolled back (the next run
-    tries again), and two runs at once can't both send, as the record is unique per team, manager
-    and week.
+    The record and the queued email are committed together (the worker sends it, retrying while the
+    mail server is away), and two runs at once can't both queue it, as the record is unique per
+    team, manager and week.
     """
     with transaction.atomic():
         _, created = DigestSent.objects.get_or_create(team=digest.team, manager=manager, week=digest.week)
