@@ -252,7 +252,7 @@ def test_two_workers_ticking_at_the_same_instant_queue_each_job_once(transaction
     with time_machine.travel(local(MONDAY - datetime.timedelta(weeks=2), 12), tick=False):
         team_in("Pacific/Auckland", "a@example.com")
     with time_machine.travel(local(MONDAY, 7, 1, AUCKLAND), tick=False):
-        run_at_once([tasks.tick.call, tasks.tick.call], tables=["schedule_scheduledrun"])
+        run_at_once([tasks.tick.call, tasks.tick.call], tables=[ScheduledRun._meta.db_table])
     assert len(runs("tick")) == 1
     assert DBTaskResult.objects.filter(task_path=tasks.tick.module_path).count() == 1
     for job in ("freeze_weeks", "morale_digest", "delete_leftovers", "prune_task_results"):
