@@ -161,8 +161,6 @@ class Dashboard:
 # ---------------------------------------------------------------------------
 # The range and its weeks: closed weeks only (teams.morale_weeks)
 
-week_start = morale_weeks.week_start
-
 
 def weeks_for(team: Team, weeks: int, now: datetime.datetime | None = None) -> list[datetime.date]:
     """The Mondays of the last `weeks` ISO weeks that have ended, in the team's time zone.

@@ -58,6 +58,15 @@ def wait_for(url, seconds=30):
     raise AssertionError(f"{url} never answered")
 
 
+def start(environment, port):
+    """config/run.sh serving on that port, in a session of its own as a terminal gives `make run`:
+    the process group is the script's pid."""
+    env = environment | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
+    return subprocess.Popen(
+        [RUN], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
 @pytest.mark.parametrize(
     "stop",
     [
@@ -67,16 +76,7 @@ def wait_for(url, seconds=30):
 )
 def test_make_run_starts_gunicorn_and_the_worker_and_stops_both(environment, stop):
     port = free_port()
-    env = environment | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
-    # A session of its own, as a terminal gives `make run`: the group is the script's pid.
-    run = subprocess.Popen(
-        [RUN],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run = start(environment, port)
     try:
         assert wait_for(f"http://127.0.0.1:{port}/healthz") == 200
         assert wait_for(f"http://127.0.0.1:{port}/healthz/tasks") == 200
@@ -98,15 +98,7 @@ def test_when_gunicorn_cannot_start_the_worker_is_stopped_too(environment):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = environment | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
-        run = subprocess.Popen(
-            [RUN],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        run = start(environment, port)
         try:
             assert run.wait(timeout=60) != 0
             time.sleep(0.5)
@@ -119,21 +111,17 @@ def test_when_gunicorn_cannot_start_the_worker_is_stopped_too(environment):
 def test_make_run_starts_the_scheduled_jobs_and_the_worker_runs_them(environment):
     """The first tick is queued before the worker starts; the worker runs it and the jobs it queues."""
     port = free_port()
-    env = environment | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
-    run = subprocess.Popen(
-        [RUN],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run = start(environment, port)
     try:
         assert wait_for(f"http://127.0.0.1:{port}/healthz") == 200
         deadline = time.monotonic() + 30
         while True:
             status = subprocess.run(
-                [sys.executable, "manage.py", "schedule"], cwd=ROOT, env=env, capture_output=True, text=True
+                [sys.executable, "manage.py", "schedule"],
+                cwd=ROOT,
+                env=environment,
+                capture_output=True,
+                text=True,
             ).stdout
             if "delete_leftovers" in status and "finished: Deleted" in status:
                 break

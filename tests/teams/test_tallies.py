@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from recovery import services as recovery_services
 from recovery.models import CheckIn, Reflection
-from teams import morale
+from teams import morale, morale_weeks
 from teams import services as team_services
 from teams.models import Comment, Encouragement, Membership, SharedLoss, Team
 from tests.conftest import join, make_loss, make_user, share
@@ -79,7 +79,7 @@ def test_every_moment_counts_in_its_week_in_the_team_time_zone(team, reps, zone)
         for person in reps:
             deal = make_loss(person, name=f"Edge {i}")
             CheckIn.objects.create(deal=deal, owner=person, mood=mood, answered_at=moment)
-        by_week.setdefault(morale.week_start(moment.astimezone(tz).date()), []).append(mood)
+        by_week.setdefault(morale_weeks.week_start(moment.astimezone(tz).date()), []).append(mood)
     # Losses are logged today, with no mood: only the check-ins above count.
     assert not Reflection.objects.filter(mood__isnull=False).exists()
 
@@ -111,7 +111,7 @@ def test_every_encouragement_counts_in_its_week_in_the_team_time_zone(team, owne
     for moment, (shared, person, kind) in zip(moments, givers, strict=False):
         with time_machine.travel(moment, tick=False):
             team_services.encouragement_toggle(shared=shared, user=person, kind=kind)
-        by_week[morale.week_start(moment.astimezone(tz).date())] += 1
+        by_week[morale_weeks.week_start(moment.astimezone(tz).date())] += 1
 
     dashboard = morale.build_dashboard(team, 4, viewer=None, now=NOW + datetime.timedelta(weeks=1))
 
